@@ -1,0 +1,18 @@
+// The front-end router of the API port: ecsd's own endpoints (/_ecsd/health, /_ecsd/reset,
+// /moto-api/reset) and everything else to the AWS API dispatcher.
+#pragma once
+#include <functional>
+
+#include "ecsd/http/server.hpp"
+#include "ecsd/services/dispatcher.hpp"
+
+namespace ecsd::http {
+
+struct RouterHooks {
+  std::function<void()> reset;  // wipes all state
+};
+
+/// @return a request handler for the API port.
+RequestHandler make_api_router(services::Dispatcher& dispatcher, RouterHooks hooks);
+
+}  // namespace ecsd::http

@@ -1,0 +1,66 @@
+// Amazon ECS: the dispatch table, the handlers (grouped by resource in src/services/ecs/),
+// and the lookups they share.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "ecsd/services/api.hpp"
+#include "ecsd/store/store.hpp"
+#include "ecsd/store/tag_repo.hpp"
+
+namespace ecsd::services::ecs {
+
+/// @return ECS's dispatch table over the embedded ECS model.
+ServiceApi make_api();
+
+// clusters.cpp
+json create_cluster(RequestContext& ctx, const json& in);
+json describe_clusters(RequestContext& ctx, const json& in);
+json list_clusters(RequestContext& ctx, const json& in);
+json delete_cluster(RequestContext& ctx, const json& in);
+json update_cluster(RequestContext& ctx, const json& in);
+json update_cluster_settings(RequestContext& ctx, const json& in);
+json put_cluster_capacity_providers(RequestContext& ctx, const json& in);
+
+// task_definitions.cpp
+json register_task_definition(RequestContext& ctx, const json& in);
+json describe_task_definition(RequestContext& ctx, const json& in);
+json list_task_definitions(RequestContext& ctx, const json& in);
+json list_task_definition_families(RequestContext& ctx, const json& in);
+json deregister_task_definition(RequestContext& ctx, const json& in);
+json delete_task_definitions(RequestContext& ctx, const json& in);
+
+// services.cpp
+json create_service(RequestContext& ctx, const json& in);
+json update_service(RequestContext& ctx, const json& in);
+json describe_services(RequestContext& ctx, const json& in);
+json list_services(RequestContext& ctx, const json& in);
+json delete_service(RequestContext& ctx, const json& in);
+
+// tags.cpp
+json tag_resource(RequestContext& ctx, const json& in);
+json untag_resource(RequestContext& ctx, const json& in);
+json list_tags_for_resource(RequestContext& ctx, const json& in);
+
+// account_settings.cpp
+json list_account_settings(RequestContext& ctx, const json& in);
+json put_account_setting(RequestContext& ctx, const json& in);
+json put_account_setting_default(RequestContext& ctx, const json& in);
+json delete_account_setting(RequestContext& ctx, const json& in);
+
+// --- shared lookups (common.cpp); all run inside a store transaction ---
+
+/// @return the cluster name from a name or ARN ("default" when empty).
+std::string cluster_name(const std::string& name_or_arn);
+/// @return the cluster ARN for a name in the request's scope.
+std::string cluster_arn(const RequestContext& ctx, const std::string& name);
+/// @return the ACTIVE cluster named by `name_or_arn`. @throws ClusterNotFoundException.
+store::Record require_cluster(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn);
+/// Resolves "family", "family:revision" or an ARN. @return nullopt when it does not exist.
+std::optional<store::Record> find_task_definition(store::Db& db, const RequestContext& ctx, const std::string& ref);
+/// ECS tags ([{key, value}]) to store tags, validating the rules ECS applies.
+store::Tags tags_from(const json& tags);
+/// Store tags to ECS tags ([{key, value}]).
+json tags_json(const store::Tags& tags);
+
+}  // namespace ecsd::services::ecs

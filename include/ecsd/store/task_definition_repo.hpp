@@ -1,0 +1,45 @@
+// Task definitions: one row per revision; `name` is the family. Revision numbers are
+// allocated per family from task_definition_families and never reused.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ecsd/store/store.hpp"
+
+namespace ecsd::store {
+
+struct TaskDefinitionQuery {
+  std::string family;  // exact family, or empty for all
+  std::string status;  // ACTIVE / INACTIVE / DELETE_IN_PROGRESS, or empty for any
+  bool descending = false;
+  std::int64_t offset = 0;
+  int limit = 100;
+};
+
+class TaskDefinitionRepo {
+ public:
+  explicit TaskDefinitionRepo(Db& db) : db_(db) {}
+  /// Allocates the next revision of `family` (1 for a new family).
+  int next_revision(const Scope& scope, std::string_view family);
+  /// Inserts revision `revision` of family `r.name`.
+  void insert(const Scope& scope, int revision, Record& r);
+  std::optional<Record> find(const Scope& scope, std::string_view family, int revision);
+  /// @return the newest ACTIVE revision of `family`.
+  std::optional<Record> find_latest_active(const Scope& scope, std::string_view family);
+  std::optional<Record> find_by_arn(std::string_view arn);
+  /// Writes status and doc of `r`.
+  void update(Record& r);
+  /// @return rows ordered by family then revision (ascending unless `q.descending`).
+  std::vector<Record> list(const Scope& scope, const TaskDefinitionQuery& q);
+  /// @return family names starting with `prefix`; `status` ACTIVE = with an ACTIVE revision,
+  ///         INACTIVE = with none, ALL = every family with a stored revision.
+  std::vector<std::string> families(const Scope& scope, std::string_view prefix, std::string_view status,
+                                    std::int64_t offset, int limit);
+
+ private:
+  Db& db_;
+};
+
+}  // namespace ecsd::store

@@ -1,0 +1,38 @@
+// API port routing.
+#include "ecsd/http/router.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "ecsd/common/clock.hpp"
+#include "ecsd/common/version.hpp"
+
+namespace ecsd::http {
+
+RequestHandler make_api_router(services::Dispatcher& dispatcher, RouterHooks hooks) {
+  double started = clock().monotonic();
+  return [&dispatcher, hooks, started](const protocol::WireRequest& req) {
+    std::string path = req.target.substr(0, req.target.find('?'));
+    if (path.rfind("/_ecsd/", 0) == 0 || path.rfind("/moto-api/", 0) == 0) {
+      protocol::WireResponse r;
+      r.content_type = "application/json";
+      if (path == "/_ecsd/health" && (req.method == "GET" || req.method == "HEAD")) {
+        r.body = nlohmann::json{{"status", "ok"},
+                                {"version", kVersion},
+                                {"uptime_seconds", static_cast<long long>(clock().monotonic() - started)}}
+                     .dump();
+      } else if ((path == "/_ecsd/reset" || path == "/moto-api/reset") && req.method == "POST") {
+        hooks.reset();
+        spdlog::info("state reset via {}", path);
+        r.body = R"({"status":"ok"})";
+      } else {
+        r.status = 404;
+        r.body = R"({"message":"not found"})";
+      }
+      return r;
+    }
+    return dispatcher.handle(req);
+  };
+}
+
+}  // namespace ecsd::http

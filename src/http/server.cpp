@@ -1,0 +1,185 @@
+// HTTP/1.1 server on Beast coroutines. The only translation unit with Beast server templates.
+#include "ecsd/http/server.hpp"
+
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "ecsd/common/asio.hpp"
+#include "ecsd/protocol/aws_json.hpp"
+
+namespace ecsd::http {
+
+using asio::ip::tcp;
+using asio::use_awaitable;
+
+struct Server::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, RequestHandler h, Limits l) : io(io), acceptor(io), handler(std::move(h)), limits(l) {}
+
+  // A connection, registered so stop() can close it when it is between requests.
+  struct Conn {
+    beast::tcp_stream stream;
+    bool busy = false;
+    explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+  };
+
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  RequestHandler handler;
+  Limits limits;
+  std::mutex mu;
+  std::set<std::shared_ptr<Conn>> conns;
+  std::atomic<bool> stopping{false};
+
+  asio::awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) break;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      auto conn = std::make_shared<Conn>(std::move(socket));
+      {
+        std::lock_guard lock(mu);
+        conns.insert(conn);
+      }
+      auto executor = conn->stream.get_executor();
+      asio::co_spawn(executor, session(conn), asio::detached);
+    }
+  }
+
+  static protocol::WireRequest to_wire(const beast::http::request<beast::http::string_body>& req) {
+    protocol::WireRequest w;
+    w.method = std::string(req.method_string());
+    w.target = std::string(req.target());
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+      w.headers[name] = std::string(f.value());
+    }
+    w.body = req.body();
+    return w;
+  }
+
+  static beast::http::response<beast::http::string_body> from_wire(protocol::WireResponse&& w, unsigned version,
+                                                                   bool keep_alive) {
+    beast::http::response<beast::http::string_body> res{static_cast<beast::http::status>(w.status), version};
+    res.set(beast::http::field::server, "ecsd");
+    if (!w.content_type.empty()) res.set(beast::http::field::content_type, w.content_type);
+    for (auto& [k, v] : w.headers) res.insert(k, v);
+    res.body() = std::move(w.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+  }
+
+  // Answers a request whose headers or body broke a limit, then drains what the client still
+  // sends (bounded) so it reads the answer instead of a connection reset.
+  asio::awaitable<void> refuse(std::shared_ptr<Conn> conn, beast::http::status status, const std::string& code,
+                               const std::string& message) {
+    beast::http::response<beast::http::string_body> res{status, 11};
+    res.set(beast::http::field::content_type, "application/x-amz-json-1.1");
+    res.set("x-amzn-ErrorType", code);
+    res.set("x-amzn-RequestId", "00000000-0000-4000-8000-000000000000");
+    res.body() = protocol::encode_json_error(code, message);
+    res.keep_alive(false);
+    res.prepare_payload();
+    conn->stream.expires_after(std::chrono::seconds(limits.write_timeout_seconds));
+    beast::error_code ec;
+    co_await beast::http::async_write(conn->stream, res, asio::redirect_error(use_awaitable, ec));
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 64 * 1024> sink;
+    std::size_t drained = 0;
+    conn->stream.expires_after(std::chrono::seconds(5));
+    while (drained < 256u * 1024 * 1024) {
+      beast::error_code rec;
+      std::size_t n = co_await conn->stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, rec));
+      if (rec) break;
+      drained += n;
+    }
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<Conn> conn) {
+    auto self = shared_from_this();
+    beast::flat_buffer buffer;
+    while (!stopping) {
+      beast::http::request_parser<beast::http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
+      parser.body_limit(limits.body_bytes);
+      conn->stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
+      beast::error_code ec;
+      co_await beast::http::async_read(conn->stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec == beast::http::error::body_limit) {
+        co_await refuse(conn, beast::http::status::payload_too_large, "SerializationException",
+                        "Request body is larger than the limit of " + std::to_string(limits.body_bytes) + " bytes.");
+        break;
+      }
+      if (ec == beast::http::error::header_limit) {
+        co_await refuse(conn, beast::http::status::request_header_fields_too_large, "SerializationException",
+                        "Request headers are too large.");
+        break;
+      }
+      if (ec) break;  // end of stream, timeout, cancellation or a malformed request
+      conn->busy = true;
+      auto req = parser.release();
+      bool keep_alive = req.keep_alive() && !stopping;
+      protocol::WireResponse wire;
+      try {
+        wire = handler(to_wire(req));
+      } catch (const std::exception& e) {
+        spdlog::error("request handler failed: {}", e.what());
+        wire.status = 500;
+        wire.content_type = "application/json";
+        wire.body = R"({"__type":"InternalFailure","message":"internal error"})";
+      }
+      auto res = from_wire(std::move(wire), req.version(), keep_alive && !stopping);
+      conn->stream.expires_after(std::chrono::seconds(limits.write_timeout_seconds));
+      beast::error_code wec;
+      co_await beast::http::async_write(conn->stream, res, asio::redirect_error(use_awaitable, wec));
+      conn->busy = false;
+      if (wec || !res.keep_alive()) break;
+    }
+    beast::error_code ec;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn->stream.socket().close(ec);
+    std::lock_guard lock(mu);
+    conns.erase(conn);
+  }
+};
+
+Server::Server(asio::io_context& io, const std::string& host, unsigned short port, RequestHandler handler,
+               Limits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {
+  tcp::endpoint ep(asio::ip::make_address(host), port);
+  impl_->acceptor.open(ep.protocol());
+  impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  impl_->acceptor.bind(ep);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+Server::~Server() = default;
+
+unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::start() { asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached); }
+
+void Server::stop() {
+  auto impl = impl_;
+  impl->stopping = true;
+  asio::post(impl->acceptor.get_executor(), [impl] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+  });
+  std::lock_guard lock(impl->mu);
+  for (const auto& conn : impl->conns) {
+    // Idle connections are parked in a read: cancel it on the connection's strand.
+    asio::post(conn->stream.get_executor(), [conn] {
+      if (!conn->busy) conn->stream.cancel();
+    });
+  }
+}
+
+}  // namespace ecsd::http

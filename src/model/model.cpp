@@ -1,0 +1,226 @@
+// Loads botocore service-2.json models (embedded with .incbin) into compact Shape tables.
+#include "ecsd/model/model.hpp"
+
+#include <mutex>
+#include <stdexcept>
+
+namespace ecsd::model {
+
+using nlohmann::json;
+
+const Member* Shape::find_member(std::string_view n) const {
+  for (const auto& m : members)
+    if (m.name == n) return &m;
+  return nullptr;
+}
+
+int Service::shape_index(std::string_view n) const {
+  auto it = index_.find(std::string(n));
+  return it == index_.end() ? -1 : it->second;
+}
+
+const Operation* Service::find_operation(std::string_view n) const {
+  auto it = operations.find(std::string(n));
+  return it == operations.end() ? nullptr : &it->second;
+}
+
+const Shape* Service::find_error(std::string_view code) const {
+  auto it = errors_.find(std::string(code));
+  return it == errors_.end() ? nullptr : &shapes[static_cast<std::size_t>(it->second)];
+}
+
+namespace {
+
+Type parse_type(const std::string& t) {
+  static const std::unordered_map<std::string, Type> kTypes = {
+      {"structure", Type::Structure}, {"list", Type::List},       {"map", Type::Map},
+      {"string", Type::String},       {"integer", Type::Integer}, {"long", Type::Long},
+      {"boolean", Type::Boolean},     {"double", Type::Double},   {"float", Type::Float},
+      {"timestamp", Type::Timestamp}, {"blob", Type::Blob}};
+  auto it = kTypes.find(t);
+  if (it == kTypes.end()) throw std::runtime_error("unknown shape type " + t);
+  return it->second;
+}
+
+std::string str_or(const json& j, const char* key, std::string def = {}) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : def;
+}
+
+// Drops documentation while parsing: it is most of every model's bytes.
+json parse_without_docs(std::string_view text) {
+  json::parser_callback_t cb = [](int, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::key && parsed.is_string()) {
+      const auto& k = parsed.get_ref<const std::string&>();
+      return k != "documentation" && k != "documentationUrl" && k != "examples";
+    }
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), cb);
+}
+
+}  // namespace
+
+Service Service::load(std::string name, std::string_view service_json, std::string_view paginators_json) {
+  json m = parse_without_docs(service_json);
+  Service s;
+  s.name = std::move(name);
+  const json& md = m.at("metadata");
+  s.protocol = str_or(md, "protocol");
+  s.api_version = str_or(md, "apiVersion");
+  s.target_prefix = str_or(md, "targetPrefix");
+  s.json_version = str_or(md, "jsonVersion");
+  s.endpoint_prefix = str_or(md, "endpointPrefix");
+  s.signing_name = str_or(md, "signingName", s.endpoint_prefix);
+  s.xml_namespace = str_or(md, "xmlNamespace");
+  s.service_id = str_or(md, "serviceId");
+
+  const json& shapes = m.at("shapes");
+  s.shapes.reserve(shapes.size());
+  for (auto it = shapes.begin(); it != shapes.end(); ++it) {
+    s.index_.emplace(it.key(), static_cast<int>(s.shapes.size()));
+    s.shapes.emplace_back().name = it.key();
+  }
+  auto ref = [&](const json& r) {
+    int i = s.shape_index(r.at("shape").get<std::string>());
+    if (i < 0) throw std::runtime_error("dangling shape reference in model " + s.name);
+    return i;
+  };
+  for (auto it = shapes.begin(); it != shapes.end(); ++it) {
+    const json& j = it.value();
+    Shape& sh = s.shapes[static_cast<std::size_t>(s.index_.at(it.key()))];
+    sh.type = parse_type(j.at("type").get<std::string>());
+    if (auto mn = j.find("min"); mn != j.end() && mn->is_number()) sh.min = mn->get<double>();
+    if (auto mx = j.find("max"); mx != j.end() && mx->is_number()) sh.max = mx->get<double>();
+    if (auto e = j.find("enum"); e != j.end()) sh.enum_values = e->get<std::vector<std::string>>();
+    sh.pattern = str_or(j, "pattern");
+    sh.timestamp_format = str_or(j, "timestampFormat");
+    sh.flattened = j.value("flattened", false);
+    sh.exception = j.value("exception", false);
+    sh.fault = j.value("fault", false);
+    if (sh.exception) {
+      sh.error_code = sh.name;
+      sh.error_status = sh.fault ? 500 : 400;
+      if (auto e = j.find("error"); e != j.end()) {
+        sh.error_code = str_or(*e, "code", sh.name);
+        sh.error_status = e->value("httpStatusCode", sh.error_status);
+        sh.sender_fault = e->value("senderFault", !sh.fault);
+      }
+      s.errors_.emplace(sh.error_code, s.index_.at(it.key()));
+    }
+    if (sh.type == Type::Structure) {
+      std::vector<std::string> required;
+      if (auto r = j.find("required"); r != j.end()) required = r->get<std::vector<std::string>>();
+      for (auto mit = j.at("members").begin(); mit != j.at("members").end(); ++mit) {
+        Member mem;
+        mem.name = mit.key();
+        mem.shape = ref(mit.value());
+        mem.location_name = str_or(mit.value(), "locationName");
+        mem.query_name = str_or(mit.value(), "queryName");
+        mem.idempotency_token = mit.value().value("idempotencyToken", false);
+        mem.xml_attribute = mit.value().value("xmlAttribute", false);
+        mem.required = std::find(required.begin(), required.end(), mem.name) != required.end();
+        sh.members.push_back(std::move(mem));
+      }
+    } else if (sh.type == Type::List) {
+      sh.member = ref(j.at("member"));
+      sh.member_location_name = str_or(j.at("member"), "locationName");
+    } else if (sh.type == Type::Map) {
+      sh.key = ref(j.at("key"));
+      sh.value = ref(j.at("value"));
+      sh.key_location_name = str_or(j.at("key"), "locationName");
+      sh.value_location_name = str_or(j.at("value"), "locationName");
+    }
+  }
+  for (auto it = m.at("operations").begin(); it != m.at("operations").end(); ++it) {
+    const json& j = it.value();
+    Operation op;
+    op.name = it.key();
+    if (auto in = j.find("input"); in != j.end()) op.input = ref(*in);
+    if (auto out = j.find("output"); out != j.end()) {
+      op.output = ref(*out);
+      op.result_wrapper = str_or(*out, "resultWrapper");
+    }
+    if (auto errs = j.find("errors"); errs != j.end())
+      for (const auto& e : *errs) op.errors.push_back(ref(e));
+    s.operations.emplace(op.name, std::move(op));
+  }
+  if (!paginators_json.empty()) {
+    json p = json::parse(paginators_json.begin(), paginators_json.end());
+    auto as_list = [](const json& v) {
+      std::vector<std::string> out;
+      if (v.is_string()) out.push_back(v.get<std::string>());
+      else if (v.is_array())
+        for (const auto& x : v) out.push_back(x.get<std::string>());
+      return out;
+    };
+    const json pagination = p.value("pagination", json::object());
+    for (auto it = pagination.begin(); it != pagination.end(); ++it) {
+      Paginator pg;
+      pg.input_token = as_list(it.value().value("input_token", json()));
+      pg.output_token = as_list(it.value().value("output_token", json()));
+      pg.result_keys = as_list(it.value().value("result_key", json()));
+      pg.limit_key = it.value().value("limit_key", "");
+      s.paginators.emplace(it.key(), std::move(pg));
+    }
+  }
+  return s;
+}
+
+// --- embedded models (see CMakeLists.txt: embedded_models.S) ---
+#define X(svc)                                            \
+  extern "C" const char ecsd_model_##svc##_service[];     \
+  extern "C" const char ecsd_model_##svc##_service_end[]; \
+  extern "C" const char ecsd_model_##svc##_paginators[];  \
+  extern "C" const char ecsd_model_##svc##_paginators_end[];
+#include "embedded_models.inc"
+#undef X
+
+namespace {
+struct Embedded {
+  const char* name;
+  std::string_view service, paginators;
+};
+
+const std::vector<Embedded>& embedded() {
+  static const std::vector<Embedded> kAll = {
+#define X(svc)                                                                                              \
+  {#svc,                                                                                                    \
+   std::string_view(ecsd_model_##svc##_service,                                                             \
+                    static_cast<std::size_t>(ecsd_model_##svc##_service_end - ecsd_model_##svc##_service)), \
+   std::string_view(ecsd_model_##svc##_paginators,                                                          \
+                    static_cast<std::size_t>(ecsd_model_##svc##_paginators_end - ecsd_model_##svc##_paginators))},
+#include "embedded_models.inc"
+#undef X
+  };
+  return kAll;
+}
+
+struct Slot {
+  std::once_flag once;
+  std::unique_ptr<Service> service;
+};
+}  // namespace
+
+const Service& get(std::string_view name) {
+  static std::unordered_map<std::string, Slot> slots = [] {
+    std::unordered_map<std::string, Slot> m;
+    for (const auto& e : embedded()) m[e.name];
+    return m;
+  }();
+  auto it = slots.find(std::string(name));
+  if (it == slots.end()) throw std::out_of_range("no embedded model " + std::string(name));
+  std::call_once(it->second.once, [&] {
+    for (const auto& e : embedded())
+      if (e.name == name) it->second.service = std::make_unique<Service>(Service::load(e.name, e.service, e.paginators));
+  });
+  return *it->second.service;
+}
+
+std::vector<std::string> embedded_names() {
+  std::vector<std::string> out;
+  for (const auto& e : embedded()) out.emplace_back(e.name);
+  return out;
+}
+
+}  // namespace ecsd::model

@@ -1,0 +1,98 @@
+// Lookups shared by the ECS handlers, and ECS's dispatch table.
+#include "ecsd/common/api_error.hpp"
+#include "ecsd/common/arn.hpp"
+#include "ecsd/services/ecs/ecs.hpp"
+#include "ecsd/store/cluster_repo.hpp"
+#include "ecsd/store/task_definition_repo.hpp"
+
+namespace ecsd::services::ecs {
+
+std::string cluster_name(const std::string& name_or_arn) {
+  if (name_or_arn.empty()) return "default";
+  if (auto a = arn::parse(name_or_arn)) {
+    auto slash = a->resource.find('/');
+    return slash == std::string::npos ? a->resource : a->resource.substr(slash + 1);
+  }
+  return name_or_arn;
+}
+
+std::string cluster_arn(const RequestContext& ctx, const std::string& name) {
+  return arn::make("ecs", ctx.scope.region, ctx.scope.account, "cluster/" + name);
+}
+
+store::Record require_cluster(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn) {
+  auto c = store::ClusterRepo(db).find(ctx.scope, cluster_name(name_or_arn));
+  if (!c || c->status != "ACTIVE") throw ApiError("ClusterNotFoundException", "Cluster not found.");
+  return *c;
+}
+
+std::optional<store::Record> find_task_definition(store::Db& db, const RequestContext& ctx, const std::string& ref) {
+  store::TaskDefinitionRepo repo(db);
+  std::string family_rev = ref;
+  if (auto a = arn::parse(ref)) {
+    if (a->service != "ecs" || a->resource.rfind("task-definition/", 0) != 0) return std::nullopt;
+    if (a->region != ctx.scope.region || a->account != ctx.scope.account) return std::nullopt;
+    family_rev = a->resource.substr(16);
+  }
+  auto colon = family_rev.rfind(':');
+  if (colon == std::string::npos) return repo.find_latest_active(ctx.scope, family_rev);
+  std::string rev = family_rev.substr(colon + 1);
+  if (rev.empty() || rev.size() > 9 || rev.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return repo.find(ctx.scope, family_rev.substr(0, colon), std::stoi(rev));
+}
+
+store::Tags tags_from(const json& tags) {
+  store::Tags out;
+  if (!tags.is_array()) return out;
+  if (tags.size() > 50) throw ApiError("InvalidParameterException", "The number of tags exceeds the maximum of 50.");
+  for (const auto& t : tags) {
+    std::string key = t.value("key", "");
+    if (key.empty()) throw ApiError("InvalidParameterException", "Tag keys must not be empty.");
+    if (key.rfind("aws:", 0) == 0)
+      throw ApiError("InvalidParameterException", "Tag keys beginning with 'aws:' are reserved for AWS use.");
+    out.emplace_back(key, t.value("value", ""));
+  }
+  return out;
+}
+
+json tags_json(const store::Tags& tags) {
+  json out = json::array();
+  for (const auto& [k, v] : tags) out.push_back({{"key", k}, {"value", v}});
+  return out;
+}
+
+ServiceApi make_api() {
+  ServiceApi api;
+  api.model = &model::get("ecs");
+  api.validation_code = "InvalidParameterException";
+  api.handlers = {
+      {"CreateCluster", create_cluster},
+      {"DescribeClusters", describe_clusters},
+      {"ListClusters", list_clusters},
+      {"DeleteCluster", delete_cluster},
+      {"UpdateCluster", update_cluster},
+      {"UpdateClusterSettings", update_cluster_settings},
+      {"PutClusterCapacityProviders", put_cluster_capacity_providers},
+      {"RegisterTaskDefinition", register_task_definition},
+      {"DescribeTaskDefinition", describe_task_definition},
+      {"ListTaskDefinitions", list_task_definitions},
+      {"ListTaskDefinitionFamilies", list_task_definition_families},
+      {"DeregisterTaskDefinition", deregister_task_definition},
+      {"DeleteTaskDefinitions", delete_task_definitions},
+      {"CreateService", create_service},
+      {"UpdateService", update_service},
+      {"DescribeServices", describe_services},
+      {"ListServices", list_services},
+      {"DeleteService", delete_service},
+      {"TagResource", tag_resource},
+      {"UntagResource", untag_resource},
+      {"ListTagsForResource", list_tags_for_resource},
+      {"ListAccountSettings", list_account_settings},
+      {"PutAccountSetting", put_account_setting},
+      {"PutAccountSettingDefault", put_account_setting_default},
+      {"DeleteAccountSetting", delete_account_setting},
+  };
+  return api;
+}
+
+}  // namespace ecsd::services::ecs

@@ -1,0 +1,126 @@
+// SQLite RAII wrappers.
+#include "ecsd/store/sqlite.hpp"
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <unordered_map>
+
+namespace ecsd::store {
+
+namespace {
+[[noreturn]] void fail(sqlite3* db, int rc, const std::string& ctx) {
+  throw SqliteError(rc, ctx + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+}  // namespace
+
+struct Db::Cache {
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> by_sql;
+};
+
+Db::Db(const std::string& path) : cache_(new Cache) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    delete cache_;
+    throw SqliteError(rc, "open " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+Db::~Db() {
+  delete cache_;  // finalizes statements before the connection closes
+  sqlite3_close(db_);
+}
+
+void Db::exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw SqliteError(rc, msg);
+  }
+}
+
+// Keyed by the address of the SQL constant: every caller passes a named constant.
+Stmt& Db::prepare(const char* sql) {
+  auto& slot = cache_->by_sql[sql];
+  if (!slot) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) fail(db_, rc, std::string("prepare ") + sql);
+    slot = std::make_unique<Stmt>(*this, s);
+  } else {
+    slot->reset();
+  }
+  return *slot;
+}
+
+std::int64_t Db::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+int Db::changes() const { return sqlite3_changes(db_); }
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Stmt& Stmt::bind(int i, std::string_view v) {
+  int rc = sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_.raw(), rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, std::int64_t v) {
+  int rc = sqlite3_bind_int64(s_, i, v);
+  if (rc != SQLITE_OK) fail(db_.raw(), rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind(int i, double v) {
+  int rc = sqlite3_bind_double(s_, i, v);
+  if (rc != SQLITE_OK) fail(db_.raw(), rc, "bind");
+  return *this;
+}
+Stmt& Stmt::bind_null(int i) {
+  sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+bool Stmt::step() {
+  int rc = sqlite3_step(s_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(db_.raw(), rc, std::string("step ") + sqlite3_sql(s_));
+}
+
+void Stmt::run() {
+  while (step()) {
+  }
+}
+
+void Stmt::reset() {
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::string Stmt::text(int col) const {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+}
+std::int64_t Stmt::int64(int col) const { return sqlite3_column_int64(s_, col); }
+double Stmt::real(int col) const { return sqlite3_column_double(s_, col); }
+bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+Txn::Txn(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+Txn::~Txn() {
+  if (!done_) {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+void Txn::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace ecsd::store

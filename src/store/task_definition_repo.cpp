@@ -1,0 +1,80 @@
+// Task definition rows and revision allocation.
+#include "ecsd/store/task_definition_repo.hpp"
+
+#include "ecsd/store/repos.hpp"
+
+namespace ecsd::store {
+
+namespace {
+constexpr const char* kNextRevision =
+    "INSERT INTO task_definition_families(account, region, family, last_revision) VALUES(?,?,?,1) "
+    "ON CONFLICT(account, region, family) DO UPDATE SET last_revision=last_revision+1 RETURNING last_revision";
+constexpr const char* kInsert =
+    "INSERT INTO task_definitions(account, region, family, revision, arn, status, doc, registered_at) "
+    "VALUES(?,?,?,?,?,?,?,?)";
+constexpr const char* kFind =
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
+    "WHERE account=? AND region=? AND family=? AND revision=?";
+constexpr const char* kFindLatestActive =
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
+    "WHERE account=? AND region=? AND family=? AND status='ACTIVE' ORDER BY revision DESC LIMIT 1";
+constexpr const char* kFindByArn =
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions WHERE arn=?";
+constexpr const char* kUpdate = "UPDATE task_definitions SET status=?, doc=? WHERE id=?";
+constexpr const char* kListAsc =
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
+    "WHERE account=?1 AND region=?2 AND (?3='' OR family=?3) AND (?4='' OR status=?4) "
+    "ORDER BY family ASC, revision ASC LIMIT ?6 OFFSET ?5";
+constexpr const char* kListDesc =
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
+    "WHERE account=?1 AND region=?2 AND (?3='' OR family=?3) AND (?4='' OR status=?4) "
+    "ORDER BY family DESC, revision DESC LIMIT ?6 OFFSET ?5";
+constexpr const char* kFamilies =
+    "SELECT family FROM task_definitions WHERE account=?1 AND region=?2 AND substr(family,1,length(?3))=?3 "
+    "GROUP BY family HAVING ?4='ALL' OR (?4='ACTIVE' AND max(status='ACTIVE')=1) "
+    "OR (?4='INACTIVE' AND max(status='ACTIVE')=0) ORDER BY family LIMIT ?6 OFFSET ?5";
+}  // namespace
+
+int TaskDefinitionRepo::next_revision(const Scope& scope, std::string_view family) {
+  auto& s = db_.prepare(kNextRevision).bind_all(scope.account, scope.region, family);
+  int rev = s.step() ? static_cast<int>(s.int64(0)) : 1;
+  s.reset();
+  return rev;
+}
+
+void TaskDefinitionRepo::insert(const Scope& scope, int revision, Record& r) {
+  db_.prepare(kInsert)
+      .bind_all(scope.account, scope.region, r.name, revision, r.arn, r.status, r.doc.dump(), r.created_at)
+      .run();
+  r.id = db_.last_insert_rowid();
+}
+
+std::optional<Record> TaskDefinitionRepo::find(const Scope& scope, std::string_view family, int revision) {
+  return detail::one_record(db_.prepare(kFind).bind_all(scope.account, scope.region, family, revision));
+}
+
+std::optional<Record> TaskDefinitionRepo::find_latest_active(const Scope& scope, std::string_view family) {
+  return detail::one_record(db_.prepare(kFindLatestActive).bind_all(scope.account, scope.region, family));
+}
+
+std::optional<Record> TaskDefinitionRepo::find_by_arn(std::string_view arn) {
+  return detail::one_record(db_.prepare(kFindByArn).bind_all(arn));
+}
+
+void TaskDefinitionRepo::update(Record& r) { db_.prepare(kUpdate).bind_all(r.status, r.doc.dump(), r.id).run(); }
+
+std::vector<Record> TaskDefinitionRepo::list(const Scope& scope, const TaskDefinitionQuery& q) {
+  return detail::all_records(db_.prepare(q.descending ? kListDesc : kListAsc)
+                                 .bind_all(scope.account, scope.region, q.family, q.status, q.offset, q.limit));
+}
+
+std::vector<std::string> TaskDefinitionRepo::families(const Scope& scope, std::string_view prefix,
+                                                      std::string_view status, std::int64_t offset, int limit) {
+  auto& s = db_.prepare(kFamilies).bind_all(scope.account, scope.region, prefix, status, offset, limit);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  s.reset();
+  return out;
+}
+
+}  // namespace ecsd::store
