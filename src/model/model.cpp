@@ -6,7 +6,8 @@
 
 namespace ecsd::model {
 
-using nlohmann::json;
+// ordered_json keeps members in model order, which the XML encoders must follow.
+using json = nlohmann::ordered_json;
 
 const Member* Shape::find_member(std::string_view n) const {
   for (const auto& m : members)

@@ -701,8 +701,9 @@ class EcsdTestCase(unittest.TestCase):
         d = self.daemon
         if d is not None and not d.alive() and not d.expected_down:
             self.fail(f"ecsd exited unexpectedly with {d.proc.returncode}\n{d.log_tail()}")
-        outcome = getattr(self, "_outcome", None)
-        already_failed = outcome is not None and not getattr(outcome, "success", True)
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        reported = list(getattr(result, "failures", [])) + list(getattr(result, "errors", []))
+        already_failed = any(test is self for test, _tb in reported)
         if violations and not already_failed:  # a violation raised at the call site is reported there
             self.fail("model violations seen during the test:\n" + "\n".join(violations))
 

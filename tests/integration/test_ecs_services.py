@@ -104,7 +104,8 @@ class CreateServiceTest(ServiceTestCase):
         self.assertIn("updatedAt", dep)
 
     def test_task_definition_forms_resolve_to_arn(self):
-        self.assertEqual(self.create_service("by-family")["taskDefinition"], td_arn("web", 2))
+        self.assertEqual(self.create_service("by-family", task_definition="web")["taskDefinition"],
+                         td_arn("web", 2))
         self.assertEqual(self.create_service("by-revision", task_definition="web:1")["taskDefinition"],
                          td_arn("web", 1))
         self.assertEqual(self.create_service("by-arn", task_definition=td_arn("web", 1))["taskDefinition"],

@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# Benchmark ecsd (and moto's server, when installed, for comparison). Prints figures; asserts nothing.
+#
+#   bench/run.sh                      # everything, ~2 minutes
+#   DURATION=10 WARMUP=2 bench/run.sh # longer runs
+#   SKIP_MOTO=1 bench/run.sh          # ecsd only
+#
+# Environment:
+#   BUILD_DIR    build directory (default: build; configured with default options if missing)
+#   DURATION     measured seconds per throughput run (default 5)
+#   WARMUP       unmeasured seconds before each run (default 1)
+#   CONCURRENCY  connection counts to run (default "1 8 32")
+#   STARTS       cold starts measured for first-request latency (default 5)
+#   SKIP_MOTO    1 to skip the moto comparison
+#   PYTHON       interpreter that has moto[server] (default python3)
+#
+# Everything listens on 127.0.0.1 only. Every process this script starts is killed on exit and
+# its temporary data directories are removed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+CONCURRENCY=${CONCURRENCY:-"1 8 32"}
+STARTS=${STARTS:-5}
+SKIP_MOTO=${SKIP_MOTO:-0}
+PYTHON=${PYTHON:-python3}
+
+ECSD=$BUILD_DIR/ecsd
+LOAD=$BUILD_DIR/bench/ecsd_load
+TARGET_PREFIX=AmazonEC2ContainerServiceV20141113
+AUTH='AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0'
+
+# Workload bodies. RegisterTaskDefinition uses one family; {n} makes every request's body distinct.
+CLUSTER_BODY='{"clusterName":"bench"}'
+TASKDEF_BODY='{"family":"bench","containerDefinitions":[{"name":"app","image":"nginx:latest","memory":128,"essential":true}]}'
+SERVICE_BODY='{"cluster":"bench","serviceName":"svc","taskDefinition":"bench","desiredCount":1}'
+DESCRIBE_BODY='{"cluster":"bench","services":["svc"]}'
+REGISTER_TEMPLATE='{"family":"bench","containerDefinitions":[{"name":"app","image":"nginx:latest","memory":128,"essential":true,"environment":[{"name":"N","value":"{n}"}]}]}'
+
+# ---------------------------------------------------------------- cleanup
+PIDS=()
+TMPDIRS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    # Each server runs in its own session (setsid), so its process group is exactly what we started.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+  local d
+  for d in "${TMPDIRS[@]}"; do rm -rf -- "$d"; done
+  TMPDIRS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Stops one server started by start_server (and forgets it).
+stop_server() {
+  local pid=$1 p keep=()
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+# ---------------------------------------------------------------- helpers
+now_us() { local t=${EPOCHREALTIME/./}; echo "$((10#$t))"; }
+
+# A port nobody listens on: random in 20000..59999, probed with bash's /dev/tcp.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! { exec 8<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return 0; fi
+    exec 8<&- 8>&-
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# One HTTP request over bash's /dev/tcp (no fork, so it can poll tightly). Succeeds on a 2xx.
+#   probe PORT health            GET /_ecsd/health
+#   probe PORT OPERATION BODY    awsJson1.1 POST /
+probe() {
+  local port=$1 what=$2 body=${3:-} line=
+  { exec 9<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
+  if [[ $what == health ]]; then
+    printf 'GET /_ecsd/health HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$port" >&9 2>/dev/null || true
+  else
+    printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: %s.%s\r\nAuthorization: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+      "$port" "$TARGET_PREFIX" "$what" "$AUTH" "${#body}" "$body" >&9 2>/dev/null || true
+  fi
+  IFS= read -r -t 5 line <&9 || true
+  exec 9<&- 9>&-
+  [[ $line =~ ^HTTP/1\.[01]\ 2[0-9][0-9] ]]
+}
+
+# Polls probe with no pause until it succeeds (or TIMEOUT_S passes); prints ms since START_US.
+wait_ready() {
+  local start_us=$1 port=$2 what=$3 body=${4:-} deadline=$(( $1 + ${TIMEOUT_S:-15} * 1000000 )) t
+  trap '' PIPE
+  while :; do
+    if probe "$port" "$what" "$body"; then
+      t=$(now_us)
+      trap - PIPE
+      awk -v d=$((t - start_us)) 'BEGIN { printf "%.1f\n", d / 1000 }'
+      return 0
+    fi
+    t=$(now_us)
+    if ((t > deadline)); then
+      trap - PIPE
+      return 1
+    fi
+  done
+}
+
+# start_server NAME CMD... : starts CMD in its own session; sets SERVER_PID, START_US.
+start_server() {
+  local name=$1
+  shift
+  START_US=$(now_us)
+  setsid "$@" >>"$LOGDIR/$name.log" 2>&1 </dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+}
+
+rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+num() { local v; v=$(field "$1" "$2"); echo "${v:-0}"; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+maxof() { tr ' ' '\n' | grep -v '^$' | sort -g | tail -1; }
+
+# One request through the load generator; fails loudly unless it got a 2xx.
+call() {
+  local port=$1 op=$2 body=$3 out
+  out=$("$LOAD" --port "$port" --target "$op" --body "$body" --requests 1 --warmup 0 2>&1) || true
+  if [[ $(field errors "$out") != 0 || $(field ops "$out") != 1 ]]; then
+    echo "setup call $op failed: $out" >&2
+    return 1
+  fi
+}
+
+setup_workload() {
+  local port=$1
+  call "$port" CreateCluster "$CLUSTER_BODY"
+  call "$port" RegisterTaskDefinition "$TASKDEF_BODY"
+  call "$port" CreateService "$SERVICE_BODY"
+  call "$port" DescribeServices "$DESCRIBE_BODY"
+}
+
+# run_load SERVER PORT  -> fills RESULT[SERVER,OP,C] with the ecsd_load line
+declare -A RESULT
+run_load() {
+  local server=$1 port=$2 op c line
+  for op in DescribeServices RegisterTaskDefinition; do
+    for c in $CONCURRENCY; do
+      local args=(--port "$port" --target "$op" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --label "$server")
+      if [[ $op == DescribeServices ]]; then args+=(--body "$DESCRIBE_BODY"); else args+=(--template --body "$REGISTER_TEMPLATE"); fi
+      line=$("$LOAD" "${args[@]}" 2> >(sed 's/^/  /' >&2)) || true
+      echo "  $line"
+      RESULT[$server,$op,$c]=$line
+    done
+  done
+}
+
+# ---------------------------------------------------------------- build
+echo "== build"
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD_DIR" --target ecsd ecsd_load
+LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench.XXXXXX")
+TMPDIRS+=("$LOGDIR")
+
+echo
+echo "== machine"
+echo "  $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+echo "  $(awk '/MemTotal/ { printf "%.1f GB RAM", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
+echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  ecsd $("$ECSD" --version | awk '{ print $2 }'), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')"
+echo "  note: the load generator and the server share these CPUs"
+
+# ---------------------------------------------------------------- (a) first request after start
+echo
+echo "== ecsd: first request after start ($STARTS cold starts each, fresh data dir, from exec)"
+HEALTH_MS=()
+LIST_MS=()
+for i in $(seq "$STARTS"); do
+  for what in health ListClusters; do
+    d=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench-data.XXXXXX")
+    TMPDIRS+=("$d")
+    port=$(free_port)
+    start_server ecsd "$ECSD" --host 127.0.0.1 --port "$port" --data-dir "$d" --log-level warn
+    if [[ $what == health ]]; then
+      ms=$(wait_ready "$START_US" "$port" health) || { echo "ecsd did not answer; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
+      HEALTH_MS+=("$ms")
+    else
+      ms=$(wait_ready "$START_US" "$port" ListClusters '{}') || { echo "ecsd did not answer; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
+      LIST_MS+=("$ms")
+    fi
+    stop_server "$SERVER_PID"
+  done
+done
+echo "  GET /_ecsd/health   ms: ${HEALTH_MS[*]}"
+echo "  ECS ListClusters    ms: ${LIST_MS[*]}"
+ECSD_HEALTH_MED=$(echo "${HEALTH_MS[*]}" | median); ECSD_HEALTH_MAX=$(echo "${HEALTH_MS[*]}" | maxof)
+ECSD_LIST_MED=$(echo "${LIST_MS[*]}" | median); ECSD_LIST_MAX=$(echo "${LIST_MS[*]}" | maxof)
+
+# ---------------------------------------------------------------- (b) idle RSS, (c) load, (d) peak RSS
+echo
+echo "== ecsd: throughput (${DURATION} s per run after ${WARMUP} s warmup)"
+d=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench-data.XXXXXX")
+TMPDIRS+=("$d")
+ECSD_PORT=$(free_port)
+start_server ecsd "$ECSD" --host 127.0.0.1 --port "$ECSD_PORT" --data-dir "$d" --log-level warn
+ECSD_PID=$SERVER_PID
+wait_ready "$START_US" "$ECSD_PORT" health >/dev/null || { echo "ecsd did not start; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
+ECSD_START_RSS=$(rss_kb "$ECSD_PID" VmRSS)
+call "$ECSD_PORT" ListClusters '{}'
+call "$ECSD_PORT" DescribeClusters '{}'
+sleep 1
+ECSD_IDLE_RSS=$(rss_kb "$ECSD_PID" VmRSS)
+setup_workload "$ECSD_PORT"
+run_load ecsd "$ECSD_PORT"
+ECSD_END_RSS=$(rss_kb "$ECSD_PID" VmRSS)
+ECSD_PEAK_RSS=$(rss_kb "$ECSD_PID" VmHWM)
+ECSD_DB_KB=$(du -sk "$d" | cut -f1)
+kill -0 "$ECSD_PID" 2>/dev/null || echo "  WARNING: ecsd exited during the run (see log below)"
+stop_server "$ECSD_PID"
+echo "  RSS: $(mb "$ECSD_START_RSS") MB after start, $(mb "$ECSD_IDLE_RSS") MB idle after a few requests," \
+  "$(mb "$ECSD_END_RSS") MB after the load, peak (VmHWM) $(mb "$ECSD_PEAK_RSS") MB; data dir $(mb "$ECSD_DB_KB") MB"
+if grep -qiE 'error|critical|warn' "$LOGDIR/ecsd.log" 2>/dev/null; then
+  echo "  ecsd log (warnings and errors):"
+  grep -iE 'error|critical|warn' "$LOGDIR/ecsd.log" | sort | uniq -c | sort -rn | head -20 | sed 's/^/    /'
+fi
+
+# ---------------------------------------------------------------- moto
+MOTO=0
+if [[ $SKIP_MOTO == 1 ]]; then
+  echo
+  echo "== moto: comparison skipped (SKIP_MOTO=1)"
+elif ! command -v "$PYTHON" >/dev/null 2>&1 || ! "$PYTHON" -c 'import moto.server, flask, werkzeug' >/dev/null 2>&1; then
+  echo
+  echo "== moto: not installed (no 'moto[server]' importable from $PYTHON); comparison skipped"
+else
+  MOTO=1
+  MOTO_VERSION=$("$PYTHON" -c 'import moto; print(moto.__version__)')
+  echo
+  echo "== moto $MOTO_VERSION ($PYTHON -m moto.server, werkzeug threaded server): first request after start"
+  MOTO_PORT=$(free_port)
+  start_server moto "$PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT"
+  MOTO_PID=$SERVER_PID
+  MOTO_FIRST_MS=$(TIMEOUT_S=60 wait_ready "$START_US" "$MOTO_PORT" ListClusters '{}') || {
+    echo "moto did not start; log:" >&2; cat "$LOGDIR/moto.log" >&2; exit 1; }
+  echo "  ECS ListClusters    ms: $MOTO_FIRST_MS"
+  call "$MOTO_PORT" DescribeClusters '{}'
+  sleep 1
+  MOTO_IDLE_RSS=$(rss_kb "$MOTO_PID" VmRSS)
+  echo
+  echo "== moto: throughput (${DURATION} s per run after ${WARMUP} s warmup)"
+  setup_workload "$MOTO_PORT"
+  run_load moto "$MOTO_PORT"
+  MOTO_PEAK_RSS=$(rss_kb "$MOTO_PID" VmHWM)
+  stop_server "$MOTO_PID"
+  echo "  RSS: $(mb "$MOTO_IDLE_RSS") MB idle, peak (VmHWM) $(mb "$MOTO_PEAK_RSS") MB"
+fi
+
+# ---------------------------------------------------------------- summary
+echo
+echo "== summary (load average at end: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "| operation | conc. | ecsd req/s | ecsd p50 ms | ecsd p99 ms | ecsd errors | moto req/s | moto p50 ms | moto p99 ms | moto errors | ecsd/moto |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+MIN_RATIO=
+for op in DescribeServices RegisterTaskDefinition; do
+  for c in $CONCURRENCY; do
+    e=${RESULT[ecsd,$op,$c]:-}
+    erps=$(field rps "$e"); ep50=$(field p50_ms "$e"); ep99=$(field p99_ms "$e")
+    eerr=$(( $(num errors "$e") + $(num conn_errors "$e") ))
+    if ((MOTO)); then
+      m=${RESULT[moto,$op,$c]:-}
+      mrps=$(field rps "$m"); mp50=$(field p50_ms "$m"); mp99=$(field p99_ms "$m")
+      merr=$(( $(num errors "$m") + $(num conn_errors "$m") ))
+      ratio=$(awk -v a="${erps:-0}" -v b="${mrps:-0}" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }')
+      [[ $ratio == n/a ]] || MIN_RATIO=$(awk -v r="${ratio%x}" -v m="$MIN_RATIO" 'BEGIN { print (m == "" || r < m) ? r : m }')
+    else
+      mrps=-; mp50=-; mp99=-; merr=-; ratio=-
+    fi
+    echo "| $op | $c | $erps | $ep50 | $ep99 | $eerr | $mrps | $mp50 | $mp99 | $merr | $ratio |"
+  done
+done
+echo
+echo "errors = non-2xx answers + connection failures, per run."
+echo
+echo "| figure | ecsd | moto |"
+echo "|---|---:|---:|"
+echo "| first GET /_ecsd/health after exec, median / max of $STARTS (ms) | $ECSD_HEALTH_MED / $ECSD_HEALTH_MAX | - |"
+echo "| first ECS ListClusters after exec, median / max of $STARTS (ms) | $ECSD_LIST_MED / $ECSD_LIST_MAX | $( ((MOTO)) && echo "$MOTO_FIRST_MS (1 start)" || echo -) |"
+echo "| idle RSS after a few requests (MB) | $(mb "$ECSD_IDLE_RSS") | $( ((MOTO)) && mb "$MOTO_IDLE_RSS" || echo -) |"
+echo "| peak RSS, VmHWM (MB) | $(mb "$ECSD_PEAK_RSS") | $( ((MOTO)) && mb "$MOTO_PEAK_RSS" || echo -) |"
+echo
+echo "targets (read, not asserted):"
+if ((MOTO)); then
+  echo "  throughput >= 20x moto: lowest ratio ${MIN_RATIO}x"
+else
+  echo "  throughput >= 20x moto: not measured (moto comparison skipped)"
+fi
+echo "  idle RSS < 20 MB: $(mb "$ECSD_IDLE_RSS") MB"
+echo "  first request < 100 ms after start: health median ${ECSD_HEALTH_MED} ms (max ${ECSD_HEALTH_MAX}), ListClusters median ${ECSD_LIST_MED} ms (max ${ECSD_LIST_MAX})"
