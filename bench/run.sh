@@ -43,36 +43,33 @@ REGISTER_TEMPLATE='{"family":"bench","containerDefinitions":[{"name":"app","imag
 # ---------------------------------------------------------------- cleanup
 PIDS=()
 TMPDIRS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    # Each server runs in its own session (setsid), so its process group is exactly what we started.
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+KILLED=()  # servers that were still running STOP_GRACE seconds after SIGTERM
+STOP_GRACE=${STOP_GRACE:-2}
+
+# Stops one server started by start_server: SIGTERM, then SIGKILL after STOP_GRACE seconds.
+# Each server runs in its own session (setsid), so its process group is exactly what we started.
+stop_server() {
+  local pid=$1 name=${2:-server} p keep=() waited=0
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && ((waited < STOP_GRACE * 20)); do sleep 0.05; waited=$((waited + 1)); done
+  if kill -0 "$pid" 2>/dev/null; then
+    KILLED+=("$name")
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  PIDS=()
-  local d
+  fi
+  wait "$pid" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  PIDS=("${keep[@]}")
+}
+
+cleanup() {
+  local pid d
+  for pid in "${PIDS[@]}"; do stop_server "$pid"; done
   for d in "${TMPDIRS[@]}"; do rm -rf -- "$d"; done
   TMPDIRS=()
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# Stops one server started by start_server (and forgets it).
-stop_server() {
-  local pid=$1 p keep=()
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
-  PIDS=("${keep[@]}")
-}
 
 # ---------------------------------------------------------------- helpers
 now_us() { local t=${EPOCHREALTIME/./}; echo "$((10#$t))"; }
@@ -210,7 +207,7 @@ for i in $(seq "$STARTS"); do
       ms=$(wait_ready "$START_US" "$port" ListClusters '{}') || { echo "ecsd did not answer; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
       LIST_MS+=("$ms")
     fi
-    stop_server "$SERVER_PID"
+    stop_server "$SERVER_PID" ecsd
   done
 done
 echo "  GET /_ecsd/health   ms: ${HEALTH_MS[*]}"
@@ -238,7 +235,7 @@ ECSD_END_RSS=$(rss_kb "$ECSD_PID" VmRSS)
 ECSD_PEAK_RSS=$(rss_kb "$ECSD_PID" VmHWM)
 ECSD_DB_KB=$(du -sk "$d" | cut -f1)
 kill -0 "$ECSD_PID" 2>/dev/null || echo "  WARNING: ecsd exited during the run (see log below)"
-stop_server "$ECSD_PID"
+stop_server "$ECSD_PID" ecsd
 echo "  RSS: $(mb "$ECSD_START_RSS") MB after start, $(mb "$ECSD_IDLE_RSS") MB idle after a few requests," \
   "$(mb "$ECSD_END_RSS") MB after the load, peak (VmHWM) $(mb "$ECSD_PEAK_RSS") MB; data dir $(mb "$ECSD_DB_KB") MB"
 if grep -qiE 'error|critical|warn' "$LOGDIR/ecsd.log" 2>/dev/null; then
@@ -273,7 +270,7 @@ else
   setup_workload "$MOTO_PORT"
   run_load moto "$MOTO_PORT"
   MOTO_PEAK_RSS=$(rss_kb "$MOTO_PID" VmHWM)
-  stop_server "$MOTO_PID"
+  stop_server "$MOTO_PID" moto
   echo "  RSS: $(mb "$MOTO_IDLE_RSS") MB idle, peak (VmHWM) $(mb "$MOTO_PEAK_RSS") MB"
 fi
 
@@ -318,4 +315,9 @@ else
   echo "  throughput >= 20x moto: not measured (moto comparison skipped)"
 fi
 echo "  idle RSS < 20 MB: $(mb "$ECSD_IDLE_RSS") MB"
+n_ecsd=0; n_moto=0
+for p in "${KILLED[@]}"; do
+  case $p in ecsd) n_ecsd=$((n_ecsd + 1)) ;; moto) n_moto=$((n_moto + 1)) ;; esac
+done
+echo "  (shutdown: ecsd needed SIGKILL $n_ecsd time(s), moto $n_moto time(s), after ${STOP_GRACE} s of SIGTERM)"
 echo "  first request < 100 ms after start: health median ${ECSD_HEALTH_MED} ms (max ${ECSD_HEALTH_MAX}), ListClusters median ${ECSD_LIST_MED} ms (max ${ECSD_LIST_MAX})"

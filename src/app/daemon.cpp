@@ -2,6 +2,7 @@
 #include "ecsd/app/daemon.hpp"
 
 #include <cstdlib>
+#include <functional>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -14,7 +15,11 @@
 #include "ecsd/common/clock.hpp"
 #include "ecsd/common/version.hpp"
 #include "ecsd/http/router.hpp"
+#include "ecsd/common/ids.hpp"
 #include "ecsd/http/server.hpp"
+#include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/runtime/docker/docker_client.hpp"
+#include "ecsd/store/task_repo.hpp"
 #include "ecsd/services/dispatcher.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/services/sts/sts.hpp"
@@ -42,6 +47,9 @@ Options:
   --account-id ID     12-digit AWS account id (default 000000000000)
   --log-level LEVEL   trace, debug, info, warn, error or off (default info)
   --threads N         I/O threads (default 2)
+  --allow-privileged  let task definitions run privileged containers (off by default)
+  --allow-host-path P let host volumes bind paths under P (repeatable; the data dir and /tmp are allowed)
+  --no-scheduler      serve the API only; never start containers
   --help              show this help
   --version           show the version
 )";
@@ -60,6 +68,14 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
       std::cout << kUsage;
       exit_code = 0;
       return std::nullopt;
+    }
+    if (a == "--allow-privileged") {
+      cfg.allow_privileged = true;
+      continue;
+    }
+    if (a == "--no-scheduler") {
+      cfg.scheduler = false;
+      continue;
     }
     if (a == "--version") {
       std::cout << "ecsd " << kVersion << "\n";
@@ -88,6 +104,7 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
         cfg.account_id = value;
       } else if (key == "--log-level") cfg.log_level = value;
       else if (key == "--threads") cfg.threads = std::max(1, std::stoi(value));
+      else if (key == "--allow-host-path") cfg.allowed_host_paths.push_back(value);
       else return usage_error("unknown option " + key);
     } catch (const std::exception&) {
       return usage_error("bad value for " + key + ": " + value);
@@ -102,8 +119,24 @@ struct Daemon::Impl {
   asio::io_context io;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<services::Dispatcher> dispatcher;
+  std::unique_ptr<runtime::DockerClient> docker;
+  std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<http::Server> server;
 };
+
+namespace {
+// A stable id for this daemon's data dir: labels its containers so several daemons can share
+// one engine, and so a restarted daemon adopts exactly its own containers.
+std::string instance_id(store::Store& st) {
+  return st.write([](store::Db& db) {
+    store::MetaRepo meta(db);
+    if (auto id = meta.get("instance_id")) return *id;
+    std::string id = ids::hex(16);
+    meta.put("instance_id", id);
+    return id;
+  });
+}
+}  // namespace
 
 Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(cfg);
@@ -113,9 +146,26 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->dispatcher = std::make_unique<services::Dispatcher>(*impl_->store, c.account_id);
   impl_->dispatcher->add(services::ecs::make_api());
   impl_->dispatcher->add(services::sts::make_api());
+  if (c.scheduler) {
+    impl_->docker = std::make_unique<runtime::DockerClient>();
+    reconciler::Options opt;
+    opt.instance_id = instance_id(*impl_->store);
+    opt.host_policy.allow_privileged = c.allow_privileged;
+    opt.host_policy.allowed_host_paths = c.allowed_host_paths;
+    opt.host_policy.allowed_host_paths.push_back(std::filesystem::absolute(c.data_dir).string());
+    opt.host_policy.allowed_host_paths.push_back("/tmp");
+    opt.engine_description = "unix://" + impl_->docker->socket_path();
+    impl_->reconciler = std::make_unique<reconciler::Reconciler>(*impl_->store, *impl_->docker, opt);
+    auto* rec = impl_->reconciler.get();
+    impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
+  }
   auto* st = impl_->store.get();
+  auto* rec = impl_->reconciler.get();
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
-                                                 http::make_api_router(*impl_->dispatcher, {[st] { st->reset(); }}));
+                                                 http::make_api_router(*impl_->dispatcher, {[st, rec] {
+                                                   if (rec) rec->remove_all_runtime_objects();
+                                                   st->reset();
+                                                 }}));
 }
 
 Daemon::~Daemon() = default;
@@ -125,22 +175,33 @@ unsigned short Daemon::port() const { return impl_->server->port(); }
 int Daemon::run() {
   auto& io = impl_->io;
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer deadline(io);
+  asio::steady_timer poll(io);
+  double grace_until = 0;
+  // After a signal: wait until every connection has closed, or the grace period is over.
+  std::function<void()> wait_idle = [&] {
+    if (impl_->server->idle()) return;
+    if (clock().monotonic() > grace_until) {
+      spdlog::warn("shutdown grace period over; stopping");
+      io.stop();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(20));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (!e) wait_idle();
+    });
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: finishing in-flight requests", sig);
     impl_->server->stop();
-    // In-flight requests get a bounded grace period.
-    deadline.expires_after(std::chrono::seconds(10));
-    deadline.async_wait([&](const boost::system::error_code& e) {
-      if (!e) {
-        spdlog::warn("shutdown grace period over; stopping");
-        io.stop();
-      }
+    grace_until = clock().monotonic() + 10;
+    // Give the stop a moment to reach the connections' strands before checking.
+    poll.expires_after(std::chrono::milliseconds(5));
+    poll.async_wait([&](const boost::system::error_code& e) {
+      if (!e) wait_idle();
     });
-    // Once only the deadline is left, let it go.
-    asio::post(io, [&] {});
   });
+  if (impl_->reconciler) impl_->reconciler->start();
   impl_->server->start();
   spdlog::info("ecsd {} listening on {}:{} (data dir {}, account {})", kVersion, impl_->cfg.host, port(),
                impl_->cfg.data_dir, impl_->cfg.account_id);
@@ -148,6 +209,7 @@ int Daemon::run() {
   for (int i = 1; i < impl_->cfg.threads; ++i) threads.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  if (impl_->reconciler) impl_->reconciler->stop();
   impl_->server.reset();
   impl_->dispatcher.reset();
   impl_->store.reset();

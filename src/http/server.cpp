@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ecsd/common/asio.hpp"
+#include "ecsd/common/ids.hpp"
 #include "ecsd/protocol/aws_json.hpp"
 
 namespace ecsd::http {
@@ -83,7 +84,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     beast::http::response<beast::http::string_body> res{status, 11};
     res.set(beast::http::field::content_type, "application/x-amz-json-1.1");
     res.set("x-amzn-ErrorType", code);
-    res.set("x-amzn-RequestId", "00000000-0000-4000-8000-000000000000");
+    res.set(beast::http::field::server, "ecsd");
+    res.set("x-amzn-RequestId", ids::uuid());
     res.body() = protocol::encode_json_error(code, message);
     res.keep_alive(false);
     res.prepare_payload();
@@ -122,7 +124,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                         "Request headers are too large.");
         break;
       }
-      if (ec) break;  // end of stream, timeout, cancellation or a malformed request
+      if (ec && ec.category() == beast::http::make_error_code(beast::http::error::bad_target).category() &&
+          ec != beast::http::error::end_of_stream && ec != beast::http::error::partial_message) {
+        co_await refuse(conn, beast::http::status::bad_request, "SerializationException",
+                        "Malformed HTTP request: " + ec.message() + ".");
+        break;
+      }
+      if (ec) break;  // end of stream, timeout or cancellation
       conn->busy = true;
       auto req = parser.release();
       bool keep_alive = req.keep_alive() && !stopping;
@@ -161,6 +169,11 @@ Server::Server(asio::io_context& io, const std::string& host, unsigned short por
 }
 
 Server::~Server() = default;
+
+bool Server::idle() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->conns.empty();
+}
 
 unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
 

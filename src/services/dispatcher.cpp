@@ -79,7 +79,7 @@ const ServiceApi* Dispatcher::by_query(const std::string& version, const std::st
 
 WireResponse Dispatcher::handle(const WireRequest& req) {
   std::string request_id = ids::uuid();
-  RequestContext ctx{{account_id_, kDefaultRegion}, "", request_id, store_, clock().now()};
+  RequestContext ctx{{account_id_, kDefaultRegion}, "", request_id, store_, clock().now(), notify_};
   std::string signing_service;
   if (auto scope = protocol::parse_authorization(req.header("authorization"))) {
     ctx.scope.region = scope->region;

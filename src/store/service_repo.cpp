@@ -19,6 +19,10 @@ constexpr const char* kUpdate =
 constexpr const char* kListLive =
     "SELECT id, arn, name, status, doc, version, created_at FROM services "
     "WHERE cluster_id=? AND status IN ('ACTIVE','DRAINING') AND id>? ORDER BY id LIMIT ?";
+constexpr const char* kAllLive =
+    "SELECT id, arn, name, status, doc, version, created_at FROM services WHERE status IN ('ACTIVE','DRAINING') "
+    "ORDER BY id";
+constexpr const char* kClusterOf = "SELECT cluster_id FROM services WHERE id=?";
 constexpr const char* kCount = "SELECT count(*) FROM services WHERE cluster_id=? AND status=?";
 constexpr const char* kPurge = "DELETE FROM services WHERE status='INACTIVE' AND updated_at<?";
 }  // namespace
@@ -51,6 +55,15 @@ std::vector<Record> ServiceRepo::list_live(std::int64_t cluster_id, std::int64_t
 
 std::vector<Record> ServiceRepo::all_live(std::int64_t cluster_id) {
   return list_live(cluster_id, 0, 1 << 30);
+}
+
+std::vector<Record> ServiceRepo::all_live_everywhere() { return detail::all_records(db_.prepare(kAllLive)); }
+
+std::int64_t ServiceRepo::cluster_of(std::int64_t service_id) {
+  auto& s = db_.prepare(kClusterOf).bind_all(service_id);
+  std::int64_t id = s.step() ? s.int64(0) : 0;
+  s.reset();
+  return id;
 }
 
 int ServiceRepo::count(std::int64_t cluster_id, std::string_view status) {

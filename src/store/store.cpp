@@ -9,7 +9,13 @@
 //                     UNIQUE(account, region, family, revision)
 //   tags              resource_arn, key, value                 PRIMARY KEY(resource_arn, key)
 //   account_settings  account, region, principal_arn, name, value
-//   schema_migrations version                                  (append-only list below)
+// Migration 2:
+//   tasks             id, account, region, cluster_id -> clusters, arn, service_arn, family,
+//                     last_status, desired_status, started_by, container_instance_arn, doc,
+//                     version, created_at, updated_at
+//   container_instances id, account, region, cluster_id -> clusters, arn, status, doc, version
+//   meta              key, value                               (daemon identity, ...)
+// Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
 namespace ecsd::store {
@@ -47,9 +53,30 @@ CREATE TABLE account_settings (
   name TEXT NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(account, region, principal_arn, name));
 )sql",
+    R"sql(
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL,
+  cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  arn TEXT NOT NULL UNIQUE, service_arn TEXT NOT NULL DEFAULT '', family TEXT NOT NULL,
+  last_status TEXT NOT NULL, desired_status TEXT NOT NULL, started_by TEXT NOT NULL DEFAULT '',
+  container_instance_arn TEXT NOT NULL DEFAULT '', doc TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX tasks_by_cluster ON tasks(cluster_id, desired_status);
+CREATE INDEX tasks_by_service ON tasks(service_arn, desired_status);
+CREATE INDEX tasks_by_status ON tasks(last_status, updated_at);
+CREATE TABLE container_instances (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL,
+  cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+  arn TEXT NOT NULL UNIQUE, status TEXT NOT NULL, doc TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
+DELETE FROM tasks; DELETE FROM container_instances;
 DELETE FROM services; DELETE FROM clusters; DELETE FROM task_definitions;
 DELETE FROM task_definition_families; DELETE FROM tags; DELETE FROM account_settings;
 )sql";

@@ -236,6 +236,11 @@ def _local(tag):
     return tag.rsplit("}", 1)[-1]
 
 
+def xml_child(elem, name):
+    """First child element with this local name (namespaces ignored), or None."""
+    return next((c for c in elem if _local(c.tag) == name), None)
+
+
 def _check_xml_value(shape, elem, path, problems):
     t = shape.type_name
     children = list(elem)
@@ -533,8 +538,8 @@ class Daemon:
         self._close_log()
         return rc
 
-    def stop(self, timeout=20.0):
-        """SIGTERM and wait for a clean exit; returns the exit code (the caller asserts it is 0)."""
+    def stop(self, timeout=20.0, check=True):
+        """SIGTERM and wait; with check, raise unless the exit code is 0. Returns the exit code."""
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
         self.expected_down = True
@@ -547,6 +552,8 @@ class Daemon:
             self._close_log()
             raise AssertionError(f"ecsd did not exit within {timeout}s of SIGTERM\n{self.log_tail()}")
         self._close_log()
+        if check and rc != 0:
+            raise AssertionError(f"ecsd exited with {rc} on SIGTERM, expected 0\n{self.log_tail()}")
         return rc
 
     def restart(self, hard=True):
@@ -557,9 +564,7 @@ class Daemon:
         if hard:
             self.kill()
         else:
-            rc = self.stop()
-            if rc != 0:
-                raise AssertionError(f"ecsd exited with {rc} on SIGTERM\n{self.log_tail()}")
+            self.stop()
         return self.start()
 
     def log_tail(self, lines=60):
@@ -864,6 +869,15 @@ def ec2_task_definition(family, image=UNPULLABLE_IMAGE, **extra):
     }
     args.update(extra)
     return args
+
+
+def tags_dict(tags):
+    """ECS [{key, value}] tags as a dict."""
+    return {t["key"]: t["value"] for t in tags or []}
+
+
+def td_arn(family, revision, region=DEFAULT_REGION):
+    return f"arn:aws:ecs:{region}:{ACCOUNT_ID}:task-definition/{family}:{revision}"
 
 
 def paginate(call, key, **kwargs):

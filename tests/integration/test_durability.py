@@ -2,6 +2,8 @@
 
 import os
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -13,11 +15,8 @@ from ecsd_harness import (  # noqa: E402
     fargate_task_definition,
     main,
     paginate,
+    tags_dict,
 )
-
-
-def tags_dict(tags):
-    return {t["key"]: t["value"] for t in tags or []}
 
 
 class DurabilityTest(EcsdTestCase):
@@ -141,6 +140,54 @@ class DurabilityTest(EcsdTestCase):
         self.daemon.kill()
         self.daemon.start()
         self.assertEqual(self.ecs().list_clusters()["clusterArns"], [])
+
+    def test_sigterm_is_prompt_when_idle(self):
+        # Idle keep-alive connections (boto3 pools them) are not in-flight requests and must not hold up exit.
+        self.ecs().list_clusters()
+        started = time.monotonic()
+        rc = self.daemon.stop(timeout=30)
+        elapsed = time.monotonic() - started
+        self.assertEqual(rc, 0)
+        self.assertLess(elapsed, 5.0, f"SIGTERM with nothing in flight took {elapsed:.1f}s to exit")
+
+    def test_sigkill_during_concurrent_writes_keeps_every_acknowledged_write(self):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        clients = [self.ecs() for _ in range(8)]
+        acked, lock, stop = [], threading.Lock(), threading.Event()
+        unexpected = []
+
+        def writer(ecs):
+            while not stop.is_set():
+                try:
+                    rev = ecs.register_task_definition(**ec2_task_definition("inflight"))["taskDefinition"]["revision"]
+                except (BotoCoreError, ClientError, OSError) as exc:
+                    if not stop.is_set():
+                        unexpected.append(repr(exc))
+                    return
+                with lock:
+                    acked.append(rev)
+
+        threads = [threading.Thread(target=writer, args=(c,), daemon=True) for c in clients]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 80 and time.monotonic() < deadline and not unexpected:
+            time.sleep(0.01)
+        stop.set()
+        self.daemon.kill()  # requests are still in flight here
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(unexpected, [], "writes failed before the kill")
+        self.assertGreaterEqual(len(acked), 80)
+        self.assertEqual(len(acked), len(set(acked)), "a revision number was handed out twice")
+
+        self.daemon.start()
+        arns, _ = paginate(self.ecs().list_task_definitions, "taskDefinitionArns", familyPrefix="inflight")
+        present = [int(a.rsplit(":", 1)[1]) for a in arns]
+        missing = sorted(set(acked) - set(present))
+        self.assertEqual(missing, [], "acknowledged revisions lost by SIGKILL")
+        self.assertEqual(present, list(range(1, len(present) + 1)), "revisions after restart have gaps")
 
     def test_repeated_kill_restart_cycles(self):
         for i in range(3):

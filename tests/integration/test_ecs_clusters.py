@@ -12,6 +12,7 @@ from ecsd_harness import (  # noqa: E402
     fargate_task_definition,
     main,
     paginate,
+    tags_dict,
     wait_until,
 )
 
@@ -20,10 +21,6 @@ COUNTS = ("registeredContainerInstancesCount", "runningTasksCount", "pendingTask
 
 def settings_dict(cluster):
     return {s["name"]: s["value"] for s in cluster.get("settings", [])}
-
-
-def tags_dict(tags):
-    return {t["key"]: t["value"] for t in tags or []}
 
 
 class ClusterCreateDescribeTest(EcsdTestCase):
@@ -144,6 +141,15 @@ class ClusterListTest(EcsdTestCase):
         self.assertEqual({a for p in pages for a in p["clusterArns"]}, expected)
         doc = self.aws_ok("ecs", "list-clusters", "--page-size", "2")
         self.assertEqual(sorted(doc["clusterArns"]), sorted(expected))
+
+    def test_invalid_next_token(self):
+        from botocore.exceptions import ClientError
+
+        self.ecs().create_cluster(clusterName="tok")
+        with self.assertRaises(ClientError) as ctx:
+            self.ecs().list_clusters(nextToken="this-is-not-a-token")
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn(ctx.exception.response["Error"]["Code"], ("InvalidParameterException", "ClientException"))
 
     def test_list_clusters_empty(self):
         resp = self.ecs().list_clusters()
@@ -317,6 +323,7 @@ class ClusterDeleteTest(EcsdTestCase):
             cluster="busy", serviceName="svc", taskDefinition="busy-td", desiredCount=0, launchType="FARGATE",
             networkConfiguration=AWSVPC_NETWORK,
         )
+        self.assertEqual(ecs.describe_clusters(clusters=["busy"])["clusters"][0]["activeServicesCount"], 1)
         self.assertClientError("ClusterContainsServicesException", ecs.delete_cluster, cluster="busy")
         self.assertEqual(ecs.describe_clusters(clusters=["busy"])["clusters"][0]["status"], "ACTIVE")
 

@@ -14,22 +14,16 @@ from ecsd_harness import (  # noqa: E402
     fargate_task_definition,
     main,
     paginate,
+    tags_dict,
+    td_arn,
     wait_until,
 )
 
 CLUSTER = "svc-cluster"
 
 
-def td_arn(family, revision):
-    return f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task-definition/{family}:{revision}"
-
-
 def svc_arn(cluster, name, region="us-east-1"):
     return f"arn:aws:ecs:{region}:{ACCOUNT_ID}:service/{cluster}/{name}"
-
-
-def tags_dict(tags):
-    return {t["key"]: t["value"] for t in tags or []}
 
 
 class ServiceTestCase(EcsdTestCase):
@@ -130,6 +124,9 @@ class CreateServiceTest(ServiceTestCase):
         doc = self.aws_ok("ecs", "list-services", "--cluster", CLUSTER)
         self.assertEqual(doc["serviceArns"], [svc_arn(CLUSTER, "cli-svc")])
 
+        # The CLI waiter: one PRIMARY deployment and runningCount == desiredCount (0) is stable at once.
+        self.aws_ok("ecs", "wait", "services-stable", "--cluster", CLUSTER, "--services", "cli-svc", timeout=60)
+
     def test_explicit_deployment_configuration(self):
         svc = self.create_service(
             "tuned",
@@ -184,6 +181,14 @@ class DescribeListServicesTest(ServiceTestCase):
     def test_describe_by_arn(self):
         arn = self.create_service("by-arn")["serviceArn"]
         self.assertEqual(self.describe(arn)["serviceName"], "by-arn")
+
+    def test_describe_at_most_ten_services(self):
+        from botocore.exceptions import ClientError
+
+        with self.assertRaises(ClientError) as ctx:
+            self.ecs().describe_services(cluster=CLUSTER, services=[f"s{i}" for i in range(11)])
+        self.assertEqual(ctx.exception.response["Error"]["Code"], "InvalidParameterException")
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
 
     def test_describe_unknown_cluster(self):
         self.assertClientError(

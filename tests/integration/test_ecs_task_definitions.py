@@ -15,6 +15,8 @@ from ecsd_harness import (  # noqa: E402
     fargate_task_definition,
     main,
     paginate,
+    tags_dict,
+    td_arn,
 )
 
 # A realistic Fargate task definition using most container definition fields; every member given here must
@@ -194,14 +196,6 @@ FULL_EC2_TD = {
 }
 
 
-def td_arn(family, revision):
-    return f"arn:aws:ecs:us-east-1:{ACCOUNT_ID}:task-definition/{family}:{revision}"
-
-
-def tags_dict(tags):
-    return {t["key"]: t["value"] for t in tags or []}
-
-
 class TaskDefinitionRoundTripTest(EcsdTestCase):
     def assert_round_trip(self, given, td):
         for key, value in given.items():
@@ -371,6 +365,15 @@ class TaskDefinitionListTest(EcsdTestCase):
 
         doc = self.aws_ok("ecs", "list-task-definition-families", "--family-prefix", "svc", "--status", "ACTIVE")
         self.assertEqual(sorted(doc["families"]), ["svc-api", "svc-worker"])
+
+    def test_invalid_next_token(self):
+        from botocore.exceptions import ClientError
+
+        self.register("tok", 2)
+        with self.assertRaises(ClientError) as ctx:
+            self.ecs().list_task_definitions(nextToken="garbage-token")
+        self.assertEqual(ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn(ctx.exception.response["Error"]["Code"], ("InvalidParameterException", "ClientException"))
 
     def test_list_empty(self):
         resp = self.ecs().list_task_definitions()

@@ -58,6 +58,7 @@ class ResetTest(EcsdTestCase):
         east.register_task_definition(**ec2_task_definition("fam"))
         east.register_task_definition(**ec2_task_definition("fam"))
         east.create_service(cluster="a", serviceName="svc", taskDefinition="fam", desiredCount=0, launchType="EC2")
+        east.put_account_setting(name="containerInsights", value="enabled")
         self.assertEqual(len(east.list_clusters()["clusterArns"]), 2)
         return east, west
 
@@ -66,6 +67,8 @@ class ResetTest(EcsdTestCase):
         self.assertEqual(west.list_clusters()["clusterArns"], [])
         self.assertEqual(east.list_task_definitions()["taskDefinitionArns"], [])
         self.assertEqual(east.list_task_definition_families()["families"], [])
+        settings = east.list_account_settings(name="containerInsights", effectiveSettings=True)["settings"]
+        self.assertEqual([s["value"] for s in settings], ["disabled"])
         # Revision numbers start over: the family is really gone.
         td = east.register_task_definition(**ec2_task_definition("fam"))["taskDefinition"]
         self.assertEqual(td["revision"], 1)

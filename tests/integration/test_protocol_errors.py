@@ -10,20 +10,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ecsd_harness import ECS_TARGET_PREFIX, EcsdTestCase, main, sign_request  # noqa: E402
+from ecsd_harness import ECS_TARGET_PREFIX, EcsdTestCase, main, sign_request, xml_child  # noqa: E402
 
 
 def error_code(resp):
     doc = resp.json()
     return doc["__type"].rsplit("#", 1)[-1].split(":", 1)[0]
-
-
-def local(tag):
-    return tag.rsplit("}", 1)[-1]
-
-
-def child(elem, name):
-    return next((c for c in elem if local(c.tag) == name), None)
 
 
 class JsonProtocolErrorsTest(EcsdTestCase):
@@ -109,14 +101,31 @@ class JsonProtocolErrorsTest(EcsdTestCase):
         self.assertEqual(resp.json()["clusterArns"], ["arn:aws:ecs:us-east-1:000000000000:cluster/unsigned-view"])
 
     def test_oversized_body_is_refused_cleanly(self):
-        size = 32 * 1024 * 1024
+        size = 48 * 1024 * 1024  # above any sensible API body limit (ecsd: 32 MiB)
         status, raw = self._send_oversized("CreateCluster", size)
         self.assertIsNotNone(status, f"connection dropped without an HTTP response; got {raw[:300]!r}")
         self.assertIn(status, (400, 413), raw[:500])
         self.assertIn(b"x-amzn-requestid", raw.lower(), raw[:500])
+        # Request ids stay unique on this early-refusal path too.
+        _status2, raw2 = self._send_oversized("CreateCluster", size)
+        self.assertNotEqual(self._request_id(raw), self._request_id(raw2), "two refusals share one request id")
         # The daemon is still serving.
         self.assertEqual(self.ecs().list_clusters()["clusterArns"], [])
         self.assertTrue(self.daemon.alive())
+
+    @staticmethod
+    def _request_id(raw):
+        for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"x-amzn-requestid":
+                return value.strip()
+        return None
+
+    def test_oversized_headers_are_refused_cleanly(self):
+        resp = self.ecs_raw("ListClusters", {}, extra_headers={"X-Padding": "p" * (64 * 1024)})
+        self.assertIn(resp.status, (400, 413, 431), resp)
+        self.assertTrue(resp.headers.get("x-amzn-requestid"), resp)
+        self.assertEqual(self.ecs().list_clusters()["clusterArns"], [])
 
     def _send_oversized(self, operation, size):
         """Stream a JSON body of `size` bytes; stop sending once the server answers. Returns (status, raw)."""
@@ -133,7 +142,7 @@ class JsonProtocolErrorsTest(EcsdTestCase):
             },
             body=b"",
         )
-        head = [f"POST / HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}", f"Content-Length: {total}"]
+        head = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{self.daemon.port}", f"Content-Length: {total}"]
         head += [f"{k}: {v}" for k, v in headers.items() if k.lower() not in ("host", "content-length")]
         request_head = ("\r\n".join(head) + "\r\n\r\n").encode()
 
@@ -217,14 +226,14 @@ class QueryProtocolErrorsTest(EcsdTestCase):
         self.assertTrue(resp.headers.get("x-amzn-requestid"), f"no x-amzn-RequestId: {resp!r}")
         self.assertIn("xml", resp.headers.get("content-type", ""), resp)
         root = resp.xml()
-        self.assertEqual(local(root.tag), "ErrorResponse", resp)
-        err = child(root, "Error")
+        self.assertEqual(root.tag.rsplit("}", 1)[-1], "ErrorResponse", resp)
+        err = xml_child(root, "Error")
         self.assertIsNotNone(err, resp)
-        self.assertEqual(child(err, "Type").text, "Sender", resp)
-        code = child(err, "Code").text
+        self.assertEqual(xml_child(err, "Type").text, "Sender", resp)
+        code = xml_child(err, "Code").text
         self.assertTrue(code, resp)
-        self.assertIsNotNone(child(err, "Message"), resp)
-        self.assertTrue((child(root, "RequestId").text or "").strip(), resp)
+        self.assertIsNotNone(xml_child(err, "Message"), resp)
+        self.assertTrue((xml_child(root, "RequestId").text or "").strip(), resp)
         if codes is not None:
             self.assertIn(code, codes, resp)
         return code
@@ -243,11 +252,11 @@ class QueryProtocolErrorsTest(EcsdTestCase):
         self.assertEqual(resp.status, 200, resp)
         self.assertTrue(resp.headers.get("x-amzn-requestid"), resp)
         root = resp.xml()
-        self.assertEqual(local(root.tag), "GetCallerIdentityResponse")
-        result = child(root, "GetCallerIdentityResult")
-        self.assertEqual(child(result, "Account").text, "000000000000")
-        meta = child(root, "ResponseMetadata")
-        self.assertEqual(child(meta, "RequestId").text, resp.headers["x-amzn-requestid"])
+        self.assertEqual(root.tag.rsplit("}", 1)[-1], "GetCallerIdentityResponse")
+        result = xml_child(root, "GetCallerIdentityResult")
+        self.assertEqual(xml_child(result, "Account").text, "000000000000")
+        meta = xml_child(root, "ResponseMetadata")
+        self.assertEqual(xml_child(meta, "RequestId").text, resp.headers["x-amzn-requestid"])
 
 
 if __name__ == "__main__":

@@ -27,24 +27,6 @@ class StsTest(EcsdTestCase):
         resp = self.client("sts", region="eu-west-1").get_caller_identity()
         self.assertEqual(resp["Account"], ACCOUNT_ID)
 
-    def test_unknown_action_is_xml_error(self):
-        resp = self.raw(
-            "POST", "/", "Action=NoSuchAction&Version=2011-06-15",
-            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
-            sign_service="sts",
-        )
-        self.assertEqual(resp.status, 400, resp)
-        self.assertTrue(resp.headers.get("x-amzn-requestid"), resp)
-        root = resp.xml()
-        self.assertEqual(root.tag.rsplit("}", 1)[-1], "ErrorResponse", resp)
-        ns = lambda el, name: next((c for c in el if c.tag.rsplit("}", 1)[-1] == name), None)  # noqa: E731
-        err = ns(root, "Error")
-        self.assertIsNotNone(err, resp)
-        self.assertEqual(ns(err, "Type").text, "Sender")
-        self.assertTrue(ns(err, "Code").text)
-        self.assertIsNotNone(ns(err, "Message"))
-        self.assertTrue(ns(root, "RequestId").text)
-
 
 if __name__ == "__main__":
     main()

@@ -16,6 +16,9 @@ struct Config {
   std::string account_id = "000000000000";
   std::string log_level = "info";
   int threads = 2;
+  bool allow_privileged = false;               // --allow-privileged
+  std::vector<std::string> allowed_host_paths;  // --allow-host-path (repeatable); data dir and /tmp always
+  bool scheduler = true;                       // --no-scheduler: API only, no containers
 };
 
 /// @return $XDG_DATA_HOME/ecsd, else $HOME/.local/share/ecsd, else ./ecsd-data.

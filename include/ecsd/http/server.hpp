@@ -33,6 +33,8 @@ class Server {
   void start();
   /// Stops accepting; idle connections close now, busy ones after their current response.
   void stop();
+  /// @return true when no connection is open.
+  bool idle() const;
 
  private:
   struct Impl;

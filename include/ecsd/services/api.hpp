@@ -20,9 +20,14 @@ struct RequestContext {
   std::string request_id;
   store::Store& store;
   double now = 0;              // request time from the process clock (epoch seconds)
+  /// Tells the reconciler that a resource changed ("task:<arn>", "service:<arn>"). May be empty.
+  std::function<void(const std::string&)> notify;
 
   /// @return the caller's principal ARN (the account root: ecsd has no IAM users).
   std::string principal() const { return "arn:aws:iam::" + scope.account + ":root"; }
+  void changed(const std::string& key) const {
+    if (notify) notify(key);
+  }
 };
 
 using Handler = std::function<json(RequestContext&, const json& input)>;

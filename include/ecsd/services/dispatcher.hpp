@@ -13,6 +13,8 @@ namespace ecsd::services {
 class Dispatcher {
  public:
   Dispatcher(store::Store& store, std::string account_id);
+  /// Sets where handlers report changed resources (the reconciler's queue).
+  void set_notify(std::function<void(const std::string&)> notify) { notify_ = std::move(notify); }
   /// Adds a service; its model decides how requests reach it.
   void add(ServiceApi api);
   /// Handles one API request. Never throws: every failure becomes an AWS error response.
@@ -30,6 +32,7 @@ class Dispatcher {
   store::Store& store_;
   std::string account_id_;
   std::vector<ServiceApi> apis_;
+  std::function<void(const std::string&)> notify_;
 };
 
 }  // namespace ecsd::services

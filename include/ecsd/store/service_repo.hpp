@@ -23,6 +23,10 @@ class ServiceRepo {
   std::vector<Record> list_live(std::int64_t cluster_id, std::int64_t after_id, int limit);
   /// @return every ACTIVE/DRAINING service of the cluster.
   std::vector<Record> all_live(std::int64_t cluster_id);
+  /// @return every ACTIVE/DRAINING service in every cluster (for the scheduler's resync).
+  std::vector<Record> all_live_everywhere();
+  /// @return the cluster id a service row belongs to.
+  std::int64_t cluster_of(std::int64_t service_id);
   /// @return the number of services in `status` in the cluster.
   int count(std::int64_t cluster_id, std::string_view status);
   /// Deletes INACTIVE rows last updated before `cutoff`.

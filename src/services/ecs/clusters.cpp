@@ -6,6 +6,7 @@
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/cluster_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
+#include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::services::ecs {
 
@@ -62,7 +63,12 @@ json view(store::Db& db, const store::Record& c, const std::vector<std::string>&
   auto has = [&](const char* what) { return std::find(include.begin(), include.end(), what) != include.end(); };
   json out = c.doc;
   store::ServiceRepo services(db);
+  store::TaskRepo tasks(db);
   out["activeServicesCount"] = services.count(c.id, "ACTIVE");
+  int running = tasks.count(c.id, "RUNNING");
+  out["runningTasksCount"] = running;
+  out["pendingTasksCount"] = tasks.count(c.id, "") - running;
+  out["registeredContainerInstancesCount"] = static_cast<int>(store::ContainerInstanceRepo(db).list(c.id).size());
   out["statistics"] = json::array();
   out["tags"] = has("TAGS") ? tags_json(store::TagRepo(db).get(c.arn)) : json::array();
   if (!has("SETTINGS")) out.erase("settings");
@@ -117,6 +123,9 @@ json create_cluster(RequestContext& ctx, const json& in) {
              {"settings", kDefaultSettings},
              {"capacityProviders", providers},
              {"defaultCapacityProviderStrategy", strategy}};
+    // The account's containerInsights setting is the default for new clusters.
+    for (const auto& [principal, setting, value] : store::AccountSettingRepo(db).list(ctx.scope, ctx.principal(), "containerInsights"))
+      r.doc["settings"] = json::array({{{"name", "containerInsights"}, {"value", value}}});
     if (in.contains("settings")) merge_settings(r.doc, in["settings"]);
     if (in.contains("configuration")) r.doc["configuration"] = in["configuration"];
     if (in.contains("serviceConnectDefaults"))
@@ -174,6 +183,15 @@ json delete_cluster(RequestContext& ctx, const json& in) {
     if (services.count(c->id, "ACTIVE") + services.count(c->id, "DRAINING") > 0)
       throw ApiError("ClusterContainsServicesException",
                      "The Cluster cannot be deleted while Services are active.");
+    if (store::TaskRepo(db).count(c->id, "") > 0)
+      throw ApiError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.");
+    // The implicit local container instance leaves with the cluster.
+    store::ContainerInstanceRepo instances(db);
+    for (auto& ci : instances.list(c->id)) {
+      ci.status = "INACTIVE";
+      ci.doc["status"] = "INACTIVE";
+      instances.update(ci);
+    }
     c->status = "INACTIVE";
     c->doc["status"] = "INACTIVE";
     repo.update(*c);
@@ -200,6 +218,22 @@ json update_cluster_settings(RequestContext& ctx, const json& in) {
     store::ClusterRepo(db).update(c);
     return json{{"cluster", full_view(db, c)}};
   });
+}
+
+json describe_capacity_providers(RequestContext& ctx, const json& in) {
+  json names = in.value("capacityProviders", json::array({"FARGATE", "FARGATE_SPOT"}));
+  json out = {{"capacityProviders", json::array()}, {"failures", json::array()}};
+  for (const auto& n : names) {
+    std::string name = n.get<std::string>();
+    if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
+    std::string arn_s = "arn:aws:ecs:" + ctx.scope.region + ":" + ctx.scope.account + ":capacity-provider/" + name;
+    if (is_builtin_provider(name))
+      out["capacityProviders"].push_back({{"capacityProviderArn", arn_s}, {"name", name}, {"status", "ACTIVE"},
+                                          {"tags", json::array()}});
+    else
+      out["failures"].push_back({{"arn", arn_s}, {"reason", "MISSING"}});
+  }
+  return out;
 }
 
 json put_cluster_capacity_providers(RequestContext& ctx, const json& in) {

@@ -61,6 +61,18 @@ json tags_json(const store::Tags& tags) {
   return out;
 }
 
+std::string task_arn(const RequestContext& ctx, const std::string& cluster, const std::string& id_or_arn) {
+  if (arn::is_arn(id_or_arn)) return id_or_arn;
+  return arn::make("ecs", ctx.scope.region, ctx.scope.account, "task/" + cluster + "/" + id_or_arn);
+}
+
+std::string launch_type_of(const json& in, const store::Record& cluster) {
+  if (in.contains("launchType")) return in["launchType"];
+  if (in.contains("capacityProviderStrategy") && !in["capacityProviderStrategy"].empty()) return "";
+  if (!cluster.doc.value("defaultCapacityProviderStrategy", json::array()).empty()) return "";
+  return "EC2";
+}
+
 ServiceApi make_api() {
   ServiceApi api;
   api.model = &model::get("ecs");
@@ -73,6 +85,7 @@ ServiceApi make_api() {
       {"UpdateCluster", update_cluster},
       {"UpdateClusterSettings", update_cluster_settings},
       {"PutClusterCapacityProviders", put_cluster_capacity_providers},
+      {"DescribeCapacityProviders", describe_capacity_providers},
       {"RegisterTaskDefinition", register_task_definition},
       {"DescribeTaskDefinition", describe_task_definition},
       {"ListTaskDefinitions", list_task_definitions},
@@ -84,6 +97,13 @@ ServiceApi make_api() {
       {"DescribeServices", describe_services},
       {"ListServices", list_services},
       {"DeleteService", delete_service},
+      {"RunTask", run_task},
+      {"StopTask", stop_task},
+      {"DescribeTasks", describe_tasks},
+      {"ListTasks", list_tasks},
+      {"ListContainerInstances", list_container_instances},
+      {"DescribeContainerInstances", describe_container_instances},
+      {"UpdateContainerInstancesState", update_container_instances_state},
       {"TagResource", tag_resource},
       {"UntagResource", untag_resource},
       {"ListTagsForResource", list_tags_for_resource},

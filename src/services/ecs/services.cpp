@@ -109,7 +109,7 @@ json create_service(RequestContext& ctx, const json& in) {
     invalid("The daemon scheduling strategy is not supported with the FARGATE launch type.");
   store::Tags tags = tags_from(in.value("tags", json::array()));
 
-  return ctx.store.write([&](store::Db& db) {
+  json result = ctx.store.write([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
     store::ServiceRepo repo(db);
     if (auto existing = repo.find(cluster.id, name); existing && existing->status != "INACTIVE")
@@ -186,10 +186,12 @@ json create_service(RequestContext& ctx, const json& in) {
     out["tags"] = tags_json(tags);
     return json{{"service", out}};
   });
+  ctx.changed("service:" + result["service"].value("serviceArn", ""));
+  return result;
 }
 
 json update_service(RequestContext& ctx, const json& in) {
-  return ctx.store.write([&](store::Db& db) {
+  json result = ctx.store.write([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
     auto s = find_service(db, cluster, in.at("service").get<std::string>());
     if (!s || s->status == "INACTIVE") throw ApiError("ServiceNotFoundException", "Service not found.");
@@ -242,9 +244,12 @@ json update_service(RequestContext& ctx, const json& in) {
           d["updatedAt"] = ctx.now;
         }
     }
+    s->doc["_ecsd"]["steady"] = false;
     store::ServiceRepo(db).update(*s, ctx.now);
     return json{{"service", s->doc}};
   });
+  ctx.changed("service:" + result["service"].value("serviceArn", ""));
+  return result;
 }
 
 json describe_services(RequestContext& ctx, const json& in) {
@@ -300,7 +305,7 @@ json list_services(RequestContext& ctx, const json& in) {
 }
 
 json delete_service(RequestContext& ctx, const json& in) {
-  return ctx.store.write([&](store::Db& db) {
+  json result = ctx.store.write([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
     auto s = find_service(db, cluster, in.at("service").get<std::string>());
     if (!s || s->status == "INACTIVE") throw ApiError("ServiceNotFoundException", "Service not found.");
@@ -310,15 +315,14 @@ json delete_service(RequestContext& ctx, const json& in) {
       invalid("The service cannot be stopped while it is scaled above 0.");
     svc["desiredCount"] = 0;
     for (auto& d : svc["deployments"]) d["desiredCount"] = 0;
-    // ECS answers DRAINING; with no tasks left to stop the service is INACTIVE at once.
-    // TODO(scheduler): stay DRAINING until the reconciler has stopped the service's tasks.
+    // DRAINING until the scheduler has stopped the service's tasks; then INACTIVE.
     svc["status"] = "DRAINING";
-    json response = svc;
-    svc["status"] = "INACTIVE";
-    s->status = "INACTIVE";
+    s->status = "DRAINING";
     store::ServiceRepo(db).update(*s, ctx.now);
-    return json{{"service", response}};
+    return json{{"service", svc}};
   });
+  ctx.changed("service:" + result["service"].value("serviceArn", ""));
+  return result;
 }
 
 }  // namespace ecsd::services::ecs

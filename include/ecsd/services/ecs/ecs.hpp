@@ -21,6 +21,7 @@ json delete_cluster(RequestContext& ctx, const json& in);
 json update_cluster(RequestContext& ctx, const json& in);
 json update_cluster_settings(RequestContext& ctx, const json& in);
 json put_cluster_capacity_providers(RequestContext& ctx, const json& in);
+json describe_capacity_providers(RequestContext& ctx, const json& in);
 
 // task_definitions.cpp
 json register_task_definition(RequestContext& ctx, const json& in);
@@ -36,6 +37,17 @@ json update_service(RequestContext& ctx, const json& in);
 json describe_services(RequestContext& ctx, const json& in);
 json list_services(RequestContext& ctx, const json& in);
 json delete_service(RequestContext& ctx, const json& in);
+
+// tasks.cpp
+json run_task(RequestContext& ctx, const json& in);
+json stop_task(RequestContext& ctx, const json& in);
+json describe_tasks(RequestContext& ctx, const json& in);
+json list_tasks(RequestContext& ctx, const json& in);
+
+// container_instances.cpp
+json list_container_instances(RequestContext& ctx, const json& in);
+json describe_container_instances(RequestContext& ctx, const json& in);
+json update_container_instances_state(RequestContext& ctx, const json& in);
 
 // tags.cpp
 json tag_resource(RequestContext& ctx, const json& in);
@@ -62,5 +74,9 @@ std::optional<store::Record> find_task_definition(store::Db& db, const RequestCo
 store::Tags tags_from(const json& tags);
 /// Store tags to ECS tags ([{key, value}]).
 json tags_json(const store::Tags& tags);
+/// @return the task ARN for a task id or ARN in `cluster`.
+std::string task_arn(const RequestContext& ctx, const std::string& cluster, const std::string& id_or_arn);
+/// @return the launch type a request ends up with ("" when a capacity provider strategy applies).
+std::string launch_type_of(const json& in, const store::Record& cluster);
 
 }  // namespace ecsd::services::ecs

@@ -1,0 +1,68 @@
+// The level-triggered reconciler: converges running containers towards the desired state in
+// the store. API writes, engine events and a periodic resync only enqueue keys; workers run
+// one pass per key at a time. It never sees HTTP or wire formats.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ecsd/reconciler/container_spec.hpp"
+#include "ecsd/reconciler/work_queue.hpp"
+#include "ecsd/runtime/runtime.hpp"
+#include "ecsd/store/store.hpp"
+
+namespace ecsd::reconciler {
+
+struct Options {
+  std::string instance_id;      // labels this daemon's containers (several daemons may share an engine)
+  int workers = 4;              // passes block on the engine (pulls, stop timeouts)
+  double resync_seconds = 10;   // full resync period
+  double stopped_task_retention_seconds = 3600;  // STOPPED tasks stay describable this long
+  HostPolicy host_policy;
+  std::string engine_description = "unix:///var/run/docker.sock";  // for messages
+};
+
+/// What a pass asks for next.
+struct Outcome {
+  double requeue_after = -1;  // seconds; < 0 = done until something changes
+};
+
+class Reconciler {
+ public:
+  Reconciler(store::Store& store, runtime::ContainerRuntime& runtime, Options options);
+  ~Reconciler();
+
+  /// Starts workers, the engine event follower and the resync timer.
+  void start();
+  /// Stops them (in-flight passes finish).
+  void stop();
+  /// Queues `key` ("task:<arn>", "service:<arn>", "cluster:<arn>") after `delay_seconds`.
+  void enqueue(const std::string& key, double delay_seconds = 0);
+  /// Runs one pass for `key` synchronously (tests step the reconciler with this).
+  Outcome step(const std::string& key);
+  /// Queues every unstopped task and live service, and purges expired STOPPED tasks.
+  void resync();
+  /// Removes every container and network this daemon created (POST /_ecsd/reset).
+  void remove_all_runtime_objects();
+  /// @return the engine network awsvpc tasks of this daemon join.
+  std::string awsvpc_network() const;
+
+ private:
+  Outcome task_pass(const std::string& arn);
+  Outcome service_pass(const std::string& arn);
+  void worker();
+  void follow_events();
+  void resync_loop();
+
+  store::Store& store_;
+  runtime::ContainerRuntime& runtime_;
+  Options opt_;
+  WorkQueue queue_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> engine_up_{true};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace ecsd::reconciler

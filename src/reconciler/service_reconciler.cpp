@@ -1,0 +1,321 @@
+// The service pass: keeps desiredCount tasks of the PRIMARY deployment running, replaces
+// unhealthy and exited tasks, rolls old deployments' tasks within minimumHealthyPercent and
+// maximumPercent, applies a restart backoff to crash-looping tasks, and writes counts,
+// deployments and ECS's event messages every time.
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "ecsd/common/arn.hpp"
+#include "ecsd/common/clock.hpp"
+#include "ecsd/common/ids.hpp"
+#include "ecsd/domain/tasks.hpp"
+#include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/store/cluster_repo.hpp"
+#include "ecsd/store/service_repo.hpp"
+#include "ecsd/store/task_definition_repo.hpp"
+#include "ecsd/store/task_repo.hpp"
+
+namespace ecsd::reconciler {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kBurst = 10;                  // tasks started per pass at most
+constexpr double kMaxBackoffSeconds = 60;   // crash-loop restart delay cap
+constexpr double kPlacementEventEvery = 30; // seconds between repeated "unable to place" events
+
+void add_event(json& doc, double now, const std::string& message) {
+  json& events = doc["events"];
+  if (!events.is_array()) events = json::array();
+  events.insert(events.begin(), json::object({{"id", ids::uuid()}, {"createdAt", now}, {"message", message}}));
+  if (events.size() > 100) events.erase(events.begin() + 100, events.end());
+}
+
+std::string task_list(const std::vector<std::string>& arns) {
+  std::string s;
+  for (const auto& a : arns) s += (s.empty() ? "" : " ") + std::string("(task ") + domain::task_id(a) + ")";
+  return s;
+}
+
+bool has_health_check(const store::TaskRow& t) {
+  for (const auto& d : t.doc["_ecsd"]["td"].value("containerDefinitions", json::array()))
+    if (d.value("essential", true) && d.contains("healthCheck")) return true;
+  return false;
+}
+
+// A task counts towards the service's healthy tasks once RUNNING and, if it has health checks, HEALTHY.
+bool healthy(const store::TaskRow& t) {
+  if (t.status != "RUNNING") return false;
+  std::string h = t.doc.value("healthStatus", "UNKNOWN");
+  return has_health_check(t) ? h == "HEALTHY" : h != "UNHEALTHY";
+}
+
+int progress(const store::TaskRow& t) {
+  static const std::vector<std::string> kOrder = {"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"};
+  auto it = std::find(kOrder.begin(), kOrder.end(), t.status);
+  return static_cast<int>(it - kOrder.begin());
+}
+
+void mark_stopping(store::TaskRow& t, double now, const std::string& reason) {
+  t.desired_status = "STOPPED";
+  t.doc["desiredStatus"] = "STOPPED";
+  t.doc["stopCode"] = "ServiceSchedulerInitiated";
+  t.doc["stoppedReason"] = reason;
+  t.doc["stoppingAt"] = now;
+  t.doc["version"] = t.doc.value("version", 1) + 1;
+}
+
+}  // namespace
+
+Outcome Reconciler::service_pass(const std::string& arn) {
+  std::vector<std::string> touched;  // tasks to reconcile after the write
+  Outcome outcome = store_.write([&](store::Db& db) -> Outcome {
+    store::ServiceRepo services(db);
+    auto found = services.find_by_arn(arn);
+    if (!found || found->status == "INACTIVE") return {};
+    store::Record s = *found;
+    json& doc = s.doc;
+    json& priv = doc["_ecsd"];
+    if (!priv.is_object()) priv = json::object();
+    const double now = clock().now();
+    const std::string name = s.name;
+    std::int64_t cluster_id = services.cluster_of(s.id);
+    auto cluster = store::ClusterRepo(db).find_by_arn(doc.value("clusterArn", ""));
+    store::TaskRepo tasks(db);
+    store::TaskQuery q;
+    q.cluster_id = cluster_id;
+    q.service_arn = arn;
+    q.limit = 1 << 30;
+    std::vector<store::TaskRow> all = tasks.list(q);
+    std::vector<store::TaskRow*> live;
+    for (auto& t : all)
+      if (t.desired_status == "RUNNING") live.push_back(&t);
+
+    auto stop_task = [&](store::TaskRow& t, const std::string& reason) {
+      mark_stopping(t, now, reason);
+      tasks.update(t, now);
+      touched.push_back(t.arn);
+      live.erase(std::remove(live.begin(), live.end(), &t), live.end());
+    };
+
+    json& deployments = doc["deployments"];
+    if (!deployments.is_array()) deployments = json::array();
+    json* primary = nullptr;
+    for (auto& d : deployments)
+      if (d.value("status", "") == "PRIMARY") primary = &d;
+
+    if (s.status == "DRAINING") {
+      std::vector<std::string> stopped;
+      for (auto* t : std::vector<store::TaskRow*>(live)) {
+        stopped.push_back(t->arn);
+        stop_task(*t, "Service " + name + " is being deleted");
+      }
+      bool any_unstopped = false;
+      for (const auto& t : all) any_unstopped |= t.status != "STOPPED";
+      doc["runningCount"] = 0;
+      doc["pendingCount"] = 0;
+      if (!stopped.empty()) add_event(doc, now, "(service " + name + ") has stopped " + std::to_string(stopped.size()) +
+                                                    " running tasks: " + task_list(stopped) + ".");
+      if (!any_unstopped) {
+        s.status = "INACTIVE";
+        doc["status"] = "INACTIVE";
+        for (auto& d : deployments) d["desiredCount"] = 0;
+      }
+      services.update(s, now);
+      return {any_unstopped ? 1.0 : -1.0};
+    }
+    if (!primary || doc.value("deploymentController", json::object()).value("type", "ECS") != "ECS") return {};
+
+    const json before = doc;
+    const int desired = doc.value("desiredCount", 0);
+    const json dc = doc.value("deploymentConfiguration", json::object());
+    const int max_pct = dc.value("maximumPercent", 200), min_pct = dc.value("minimumHealthyPercent", 100);
+    const std::string primary_id = (*primary)["id"];
+    auto in_primary = [&](const store::TaskRow* t) { return t->started_by == primary_id; };
+
+    // Crash-loop accounting: failures since we last looked push the next launch out.
+    double seen_until = priv.value("failures_seen_until", 0.0);
+    int failures = priv.value("consecutive_failures", 0);
+    for (const auto& t : all) {
+      if (t.status != "STOPPED") continue;
+      std::string code = t.doc.value("stopCode", "");
+      double stopped_at = t.doc.value("stoppedAt", 0.0);
+      if ((code == "TaskFailedToStart" || code == "EssentialContainerExited") && stopped_at > seen_until) {
+        ++failures;
+        seen_until = std::max(seen_until, stopped_at);
+        priv["next_launch_at"] = stopped_at + std::min(kMaxBackoffSeconds, std::pow(2.0, std::min(failures, 10) - 1));
+        if (failures == 3)
+          add_event(doc, now, "(service " + name + ") is unable to consistently start tasks successfully. For more "
+                              "information, see the Troubleshooting section of the Amazon ECS Developer Guide.");
+      }
+    }
+    priv["failures_seen_until"] = seen_until;
+    priv["consecutive_failures"] = failures;
+
+    // 1. Replace tasks that failed their health checks.
+    for (auto* t : std::vector<store::TaskRow*>(live)) {
+      if (t->status == "RUNNING" && t->doc.value("healthStatus", "") == "UNHEALTHY") {
+        add_event(doc, now, "(service " + name + ") (task " + domain::task_id(t->arn) + ") failed container health checks.");
+        stop_task(*t, "Task failed container health checks");
+      }
+    }
+    // 2. Surplus tasks of the primary deployment: least progressed, then newest, go first.
+    std::vector<store::TaskRow*> mine;
+    for (auto* t : live)
+      if (in_primary(t)) mine.push_back(t);
+    if (static_cast<int>(mine.size()) > desired) {
+      std::sort(mine.begin(), mine.end(), [](auto* a, auto* b) {
+        return progress(*a) != progress(*b) ? progress(*a) < progress(*b) : a->id > b->id;
+      });
+      std::vector<std::string> stopped;
+      for (std::size_t i = 0; i < mine.size() - static_cast<std::size_t>(desired); ++i) {
+        stopped.push_back(mine[i]->arn);
+        stop_task(*mine[i], "Scaling activity initiated by (deployment " + primary_id + ")");
+      }
+      add_event(doc, now, "(service " + name + ") has stopped " + std::to_string(stopped.size()) +
+                              " running tasks: " + task_list(stopped) + ".");
+      mine.erase(mine.begin(), mine.begin() + static_cast<long>(stopped.size()));
+    }
+    // 3. Start missing primary tasks within maximumPercent (and the crash-loop backoff).
+    double requeue = -1;
+    int old_live = static_cast<int>(live.size() - mine.size());
+    int max_total = static_cast<int>(std::floor(desired * max_pct / 100.0));
+    int need = desired - static_cast<int>(mine.size());
+    int room = old_live > 0 ? max_total - static_cast<int>(live.size()) : need;
+    int to_start = std::min({need, room, kBurst});
+    double next_launch = priv.value("next_launch_at", 0.0);
+    if (to_start > 0 && now < next_launch) {
+      requeue = next_launch - now;
+      to_start = 0;
+    }
+    if (to_start > 0 && cluster) {
+      auto td = store::TaskDefinitionRepo(db).find_by_arn((*primary).value("taskDefinition", ""));
+      if (td) {
+        std::string launch_type = doc.value("launchType", "");
+        json strategy = doc.value("capacityProviderStrategy", json());
+        bool fargate = launch_type == "FARGATE";
+        if (strategy.is_array())
+          for (const auto& st : strategy) fargate |= st.value("capacityProvider", "").rfind("FARGATE", 0) == 0;
+        std::optional<store::Record> instance;
+        if (!fargate) instance = domain::ensure_local_instance(db, {"", ""}, *cluster, now);
+        domain::Resources need_res = domain::task_resources(td->doc, json::object());
+        std::vector<std::string> started;
+        for (int i = 0; i < to_start; ++i) {
+          if (instance) {
+            std::string reason = domain::placement_failure(db, *instance, need_res);
+            if (!reason.empty()) {
+              if (now - priv.value("last_placement_event", 0.0) >= kPlacementEventEvery) {
+                std::string what = reason == "RESOURCE:MEMORY" ? "memory" : reason == "RESOURCE:CPU" ? "CPU" : "ports";
+                add_event(doc, now, "(service " + name + ") was unable to place a task because no container instance "
+                                    "met all of its requirements. The closest matching (container-instance " +
+                                        domain::task_id(instance->arn) + ") has insufficient " + what +
+                                        " available. For more information, see the Troubleshooting section of the "
+                                        "Amazon ECS Developer Guide.");
+                priv["last_placement_event"] = now;
+              }
+              requeue = 5;
+              break;
+            }
+          }
+          domain::TaskParams p;
+          auto parsed = arn::parse(arn);
+          p.scope = {parsed->account, parsed->region};
+          p.cluster = &*cluster;
+          p.task_definition = &*td;
+          p.launch_type = launch_type;
+          p.capacity_provider_strategy = strategy;
+          p.network_configuration = (*primary).value("networkConfiguration", doc.value("networkConfiguration", json()));
+          p.started_by = primary_id;
+          p.group = "service:" + name;
+          p.platform_version = (*primary).value("platformVersion", "");
+          p.service_arn = arn;
+          p.container_instance_arn = instance ? instance->arn : "";
+          p.enable_execute_command = doc.value("enableExecuteCommand", false);
+          p.now = now;
+          store::TaskRow t = domain::make_task(p);
+          tasks.insert(p.scope, t, now);
+          touched.push_back(t.arn);
+          started.push_back(t.arn);
+          all.push_back(t);
+        }
+        if (!started.empty())
+          add_event(doc, now, "(service " + name + ") has started " + std::to_string(started.size()) +
+                                  " tasks: " + task_list(started) + ".");
+        // `all` may have reallocated: rebuild the live view.
+        live.clear();
+        for (auto& t : all)
+          if (t.desired_status == "RUNNING") live.push_back(&t);
+      }
+    }
+    // 4. Stop old deployments' tasks while the service stays above minimumHealthyPercent.
+    int min_healthy = static_cast<int>(std::ceil(desired * min_pct / 100.0));
+    int healthy_now = 0;
+    for (auto* t : live) healthy_now += healthy(*t) ? 1 : 0;
+    std::vector<std::string> old_stopped;
+    for (auto* t : std::vector<store::TaskRow*>(live)) {
+      if (in_primary(t)) continue;
+      bool counts = healthy(*t);
+      if (counts && healthy_now - 1 < min_healthy) continue;
+      if (counts) --healthy_now;
+      old_stopped.push_back(t->arn);
+      stop_task(*t, "Scaling activity initiated by (deployment " + primary_id + ")");
+    }
+    if (!old_stopped.empty())
+      add_event(doc, now, "(service " + name + ") has stopped " + std::to_string(old_stopped.size()) +
+                              " running tasks: " + task_list(old_stopped) + ".");
+
+    // 5. Counts, per service and per deployment; finished old deployments disappear.
+    int running = 0, pending = 0;
+    for (auto* t : live) (t->status == "RUNNING" ? running : pending)++;
+    doc["runningCount"] = running;
+    doc["pendingCount"] = pending;
+    json kept = json::array();
+    for (auto& d : deployments) {
+      int r = 0, p = 0, failed = d.value("failedTasks", 0);
+      for (auto* t : live)
+        if (t->started_by == d.value("id", "")) (t->status == "RUNNING" ? r : p)++;
+      bool is_primary = d.value("status", "") == "PRIMARY";
+      if (!is_primary && r + p == 0) continue;
+      json nd = d;
+      nd["runningCount"] = r;
+      nd["pendingCount"] = p;
+      nd["failedTasks"] = failed;
+      nd["desiredCount"] = is_primary ? desired : r + p;
+      if (nd != d) nd["updatedAt"] = now;
+      kept.push_back(nd);
+    }
+    deployments = kept;
+    for (auto& d : deployments)
+      if (d.value("status", "") == "PRIMARY") primary = &d;
+
+    // 6. Steady state.
+    bool primary_healthy = true;
+    for (auto* t : live)
+      if (in_primary(t)) primary_healthy = primary_healthy && healthy(*t);
+    bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy;
+    if (steady) {
+      if ((*primary).value("rolloutState", "") != "COMPLETED") {
+        (*primary)["rolloutState"] = "COMPLETED";
+        (*primary)["rolloutStateReason"] = "ECS deployment " + primary_id + " completed.";
+        (*primary)["updatedAt"] = now;
+        add_event(doc, now, "(service " + name + ") (deployment " + primary_id + ") deployment completed.");
+      }
+      if (!priv.value("steady", false)) {
+        add_event(doc, now, "(service " + name + ") has reached a steady state.");
+        priv["steady"] = true;
+        priv["consecutive_failures"] = 0;
+      }
+    } else {
+      priv["steady"] = false;
+      if (requeue < 0) requeue = 1;
+    }
+    if (doc != before) services.update(s, now);
+    return {requeue};
+  });
+  for (const auto& a : touched) enqueue("task:" + a);
+  return outcome;
+}
+
+}  // namespace ecsd::reconciler

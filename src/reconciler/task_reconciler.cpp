@@ -1,0 +1,363 @@
+// The task pass: one lifecycle step at a time towards the task's desired status, with the
+// actual state read from the engine by label (so a restarted ecsd adopts its containers).
+//
+//   PROVISIONING -> PENDING (pull, create, start in dependsOn order) -> RUNNING
+//   desired STOPPED: STOPPING (stop containers, stopTimeout) -> STOPPED (exit codes recorded)
+#include <spdlog/spdlog.h>
+
+#include "ecsd/common/clock.hpp"
+#include "ecsd/domain/tasks.hpp"
+#include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/store/task_repo.hpp"
+
+namespace ecsd::reconciler {
+
+using nlohmann::json;
+
+namespace {
+
+using Actual = std::map<std::string, runtime::ContainerState>;
+
+bool exited(const runtime::ContainerState& c) { return c.status == "exited" || c.status == "dead"; }
+
+std::string status_of(const runtime::ContainerState& c) {
+  if (c.status == "running" || c.status == "paused" || c.status == "restarting") return "RUNNING";
+  if (exited(c)) return "STOPPED";
+  return "PENDING";
+}
+
+// Copies what the engine says about each container into the Task shape.
+void observe(json& doc, const json& td, const Actual& actual, const std::string& network, const std::string& attachment_id) {
+  std::string mode = td.value("networkMode", "bridge");
+  for (auto& c : doc["containers"]) {
+    auto it = actual.find(c.value("name", ""));
+    if (it == actual.end()) continue;
+    const auto& st = it->second;
+    c["runtimeId"] = st.id;
+    c["lastStatus"] = status_of(st);
+    if (exited(st)) {
+      c["exitCode"] = st.exit_code;
+      if (st.oom_killed) c["reason"] = "OutOfMemoryError: Container killed due to memory usage";
+      else if (!st.error.empty()) c["reason"] = st.error;
+    }
+    if (st.health == "healthy") c["healthStatus"] = "HEALTHY";
+    else if (st.health == "unhealthy") c["healthStatus"] = "UNHEALTHY";
+    else c["healthStatus"] = "UNKNOWN";
+    json bindings = json::array();
+    if (mode == "bridge") {
+      for (const auto& p : st.ports)
+        if (p.host_port > 0)
+          bindings.push_back({{"bindIP", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"containerPort", p.container_port},
+                              {"hostPort", p.host_port}, {"protocol", p.protocol}});
+    } else if (mode == "host") {
+      for (const auto& def : td.value("containerDefinitions", json::array()))
+        if (def.value("name", "") == c.value("name", ""))
+          for (const auto& pm : def.value("portMappings", json::array()))
+            bindings.push_back({{"bindIP", "0.0.0.0"}, {"containerPort", pm.value("containerPort", 0)},
+                                {"hostPort", pm.value("containerPort", 0)}, {"protocol", pm.value("protocol", "tcp")}});
+    }
+    if (mode != "awsvpc" && st.status == "running") c["networkBindings"] = bindings;
+    if (mode == "awsvpc") {
+      auto ip = st.network_ips.find(network);
+      if (ip != st.network_ips.end() && !ip->second.empty())
+        c["networkInterfaces"] = json::array({{{"attachmentId", attachment_id}, {"privateIpv4Address", ip->second}}});
+    }
+  }
+}
+
+// ECS's task health: UNHEALTHY if an essential container is, HEALTHY when every essential
+// container with a health check is healthy, else UNKNOWN.
+std::string task_health(const json& doc, const json& td) {
+  bool any_check = false, all_healthy = true;
+  for (const auto& def : td.value("containerDefinitions", json::array())) {
+    if (!def.value("essential", true) || !def.contains("healthCheck")) continue;
+    any_check = true;
+    for (const auto& c : doc["containers"])
+      if (c.value("name", "") == def.value("name", "")) {
+        std::string h = c.value("healthStatus", "UNKNOWN");
+        if (h == "UNHEALTHY") return "UNHEALTHY";
+        if (h != "HEALTHY") all_healthy = false;
+      }
+  }
+  return any_check && all_healthy ? "HEALTHY" : "UNKNOWN";
+}
+
+std::string private_ip(const Actual& actual, const std::string& network) {
+  for (const auto& [name, st] : actual) {
+    auto it = st.network_ips.find(network);
+    if (it != st.network_ips.end() && !it->second.empty()) return it->second;
+  }
+  return "";
+}
+
+}  // namespace
+
+Outcome Reconciler::task_pass(const std::string& arn) {
+  auto found = store_.read([&](store::Db& db) { return store::TaskRepo(db).find_by_arn(arn); });
+  if (!found) return {};
+  store::TaskRow t = *found;
+  if (t.status == "STOPPED") return {};
+  const json td = t.doc["_ecsd"]["td"];
+  const std::string mode = td.value("networkMode", "bridge");
+  const std::string cluster_name = arn.substr(arn.find("task/") + 5, arn.rfind('/') - arn.find("task/") - 5);
+  const std::string tid = domain::task_id(arn);
+  std::string attachment_id;
+  if (!t.doc["attachments"].empty()) attachment_id = t.doc["attachments"][0].value("id", "");
+
+  bool dirty = false;
+  auto save = [&] {
+    double now = clock().now();
+    t.doc["lastStatus"] = t.status;
+    t.doc["desiredStatus"] = t.desired_status;
+    t.doc["version"] = t.doc.value("version", 1) + 1;
+    store_.write([&](store::Db& db) { store::TaskRepo(db).update(t, now); });
+    if (!t.service_arn.empty()) enqueue("service:" + t.service_arn);
+    dirty = false;
+  };
+  auto fail = [&](const std::string& code, const std::string& reason) {
+    t.desired_status = "STOPPED";
+    t.doc["stopCode"] = code;
+    t.doc["stoppedReason"] = reason;
+    if (!t.doc.contains("stoppingAt")) t.doc["stoppingAt"] = clock().now();
+    for (auto& c : t.doc["containers"])
+      if (!c.contains("reason") && c.value("lastStatus", "") != "RUNNING") c["reason"] = reason;
+    dirty = true;
+  };
+
+  Actual actual;
+  auto refresh = [&] {
+    actual.clear();
+    for (auto& c : runtime_.list_containers({std::string(domain::kLabelTaskArn) + "=" + arn,
+                                             std::string(domain::kLabelInstance) + "=" + opt_.instance_id})) {
+      auto it = c.labels.find(domain::kLabelContainerName);
+      if (it != c.labels.end()) actual[it->second] = c;
+    }
+  };
+  try {
+    refresh();
+  } catch (const runtime::RuntimeError& e) {
+    if (e.kind != runtime::RuntimeError::Kind::Unavailable) throw;
+    if (t.status == "RUNNING" && t.desired_status == "RUNNING") return {5};
+    // Nothing can start (or be observed stopping) without an engine: the task ends here.
+    if (t.desired_status == "RUNNING")
+      fail("TaskFailedToStart", "CannotStartContainerError: container engine unreachable at " +
+                                    opt_.engine_description + ": " + e.what());
+    double now = clock().now();
+    t.status = "STOPPED";
+    t.doc["stoppedAt"] = now;
+    t.doc["executionStoppedAt"] = now;
+    for (auto& c : t.doc["containers"]) c["lastStatus"] = "STOPPED";
+    save();
+    return {};
+  }
+
+  SpecContext sctx;
+  sctx.task_arn = arn;
+  sctx.task_id = tid;
+  sctx.cluster_name = cluster_name;
+  sctx.region = arn.substr(12, arn.find(':', 12) - 12);
+  sctx.instance_id = opt_.instance_id;
+  sctx.family = td.value("family", "");
+  sctx.revision = td.value("revision", 0);
+  sctx.network_mode = mode;
+  sctx.awsvpc_network = awsvpc_network();
+  sctx.fargate = t.doc.value("launchType", "") == "FARGATE";
+  const json overrides = t.doc.value("overrides", json::object());
+  const json defs = td.value("containerDefinitions", json::array());
+
+  // awsvpc: the first container without dependencies owns the task's network namespace.
+  std::string netns_owner;
+  if (mode == "awsvpc") {
+    for (const auto& d : defs)
+      if (!d.contains("dependsOn")) {
+        netns_owner = d.value("name", "");
+        break;
+      }
+    if (netns_owner.empty() && !defs.empty()) netns_owner = defs[0].value("name", "");
+  }
+
+  if (t.desired_status == "RUNNING" && (t.status == "PROVISIONING" || t.status == "PENDING" || t.status == "ACTIVATING")) {
+    if (t.status == "PROVISIONING") {
+      if (mode == "awsvpc") {
+        try {
+          runtime_.ensure_network({awsvpc_network(), "", "",
+                                   {{domain::kLabelManaged, "true"}, {domain::kLabelInstance, opt_.instance_id}}});
+        } catch (const runtime::RuntimeError& e) {
+          fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create the task network: ") + e.what());
+        }
+      }
+      if (t.desired_status == "RUNNING") {
+        t.status = "PENDING";
+        save();
+      }
+    }
+    // Create every missing container (pulling its image first when the engine lacks it).
+    for (const auto& def : defs) {
+      if (t.desired_status != "RUNNING") break;
+      std::string name = def.value("name", "");
+      if (actual.count(name)) continue;
+      if (mode == "awsvpc" && name != netns_owner) {
+        auto owner = actual.find(netns_owner);
+        if (owner == actual.end()) continue;  // created on a later pass, once the owner exists
+        sctx.netns_container = owner->second.id;
+      } else {
+        sctx.netns_container.clear();
+      }
+      std::string image = def.value("image", "");
+      try {
+        if (!runtime_.image_present(image)) {
+          if (!t.doc.contains("pullStartedAt")) {
+            t.doc["pullStartedAt"] = clock().now();
+            save();
+          }
+          runtime_.pull_image(image, nullptr);
+        }
+      } catch (const runtime::RuntimeError& e) {
+        fail("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 1 time(s): " +
+                                      std::string(e.what()));
+        break;
+      }
+      try {
+        auto spec = build_spec(sctx, td, def, overrides, opt_.host_policy);
+        runtime_.create_container(spec);
+      } catch (const SpecError& e) {
+        fail("TaskFailedToStart", e.what());
+        break;
+      } catch (const runtime::RuntimeError& e) {
+        if (e.kind == runtime::RuntimeError::Kind::Conflict) continue;  // created by an earlier pass
+        fail("TaskFailedToStart", std::string("CannotCreateContainerError: ") + e.what());
+        break;
+      }
+      refresh();
+    }
+    if (t.doc.contains("pullStartedAt") && !t.doc.contains("pullStoppedAt") && t.desired_status == "RUNNING") {
+      t.doc["pullStoppedAt"] = clock().now();
+      dirty = true;
+    }
+    // Start created containers whose dependsOn conditions hold.
+    bool started = false;
+    for (const auto& def : defs) {
+      if (t.desired_status != "RUNNING") break;
+      std::string name = def.value("name", "");
+      auto it = actual.find(name);
+      if (it == actual.end() || it->second.status != "created") continue;
+      bool ready = true;
+      for (const auto& dep : def.value("dependsOn", json::array())) {
+        std::string dn = dep.value("containerName", ""), cond = dep.value("condition", "START");
+        auto d = actual.find(dn);
+        if (d == actual.end()) {
+          ready = false;
+          continue;
+        }
+        const auto& ds = d->second;
+        bool ok = cond == "START"      ? ds.status != "created"
+                  : cond == "COMPLETE" ? exited(ds)
+                  : cond == "SUCCESS"  ? exited(ds) && ds.exit_code == 0
+                                       : ds.health == "healthy";
+        bool impossible = (cond == "SUCCESS" && exited(ds) && ds.exit_code != 0) ||
+                          (cond == "HEALTHY" && (exited(ds) || ds.health == "unhealthy"));
+        if (impossible) {
+          fail("TaskFailedToStart", "CannotStartContainerError: dependency " + dn + " of container " + name +
+                                        " did not meet its " + cond + " condition");
+          ready = false;
+          break;
+        }
+        ready = ready && ok;
+      }
+      if (mode == "awsvpc" && name != netns_owner) {
+        auto owner = actual.find(netns_owner);
+        ready = ready && owner != actual.end() && owner->second.status == "running";
+      }
+      if (!ready || t.desired_status != "RUNNING") continue;
+      try {
+        runtime_.start_container(it->second.id);
+        started = true;
+      } catch (const runtime::RuntimeError& e) {
+        fail("TaskFailedToStart", std::string("CannotStartContainerError: ") + e.what());
+      }
+    }
+    if (started) refresh();
+  }
+
+  if (t.desired_status == "RUNNING") {
+    observe(t.doc, td, actual, awsvpc_network(), attachment_id);
+    // An essential container that exited stops the task.
+    for (const auto& def : defs) {
+      auto it = actual.find(def.value("name", ""));
+      if (def.value("essential", true) && it != actual.end() && exited(it->second)) {
+        fail("EssentialContainerExited", "Essential container in task exited");
+        break;
+      }
+      if (def.value("essential", true) && it == actual.end() && t.status == "RUNNING") {
+        fail("EssentialContainerExited", "Essential container in task exited");
+        break;
+      }
+    }
+  }
+
+  if (t.desired_status == "RUNNING") {
+    std::string health = task_health(t.doc, td);
+    if (t.doc.value("healthStatus", "") != health) {
+      t.doc["healthStatus"] = health;
+      dirty = true;
+    }
+    bool all_up = !defs.empty();
+    for (const auto& def : defs) {
+      auto it = actual.find(def.value("name", ""));
+      bool up = it != actual.end() &&
+                (it->second.status == "running" || (exited(it->second) && !def.value("essential", true)));
+      all_up = all_up && up;
+    }
+    if (all_up && t.status != "RUNNING") {
+      double now = clock().now();
+      t.status = "RUNNING";
+      t.doc["startedAt"] = now;
+      t.doc["connectivity"] = "CONNECTED";
+      t.doc["connectivityAt"] = now;
+      if (mode == "awsvpc" && !t.doc["attachments"].empty()) {
+        json& att = t.doc["attachments"][0];
+        att["status"] = "ATTACHED";
+        std::string ip = private_ip(actual, awsvpc_network());
+        att["details"].push_back({{"name", "macAddress"}, {"value", "0a:" + tid.substr(0, 2) + ":" + tid.substr(2, 2) + ":" +
+                                                                        tid.substr(4, 2) + ":" + tid.substr(6, 2) + ":" +
+                                                                        tid.substr(8, 2)}});
+        std::string dashed = ip;
+        std::replace(dashed.begin(), dashed.end(), '.', '-');
+        att["details"].push_back({{"name", "privateDnsName"}, {"value", "ip-" + dashed + ".ec2.internal"}});
+        att["details"].push_back({{"name", "privateIPv4Address"}, {"value", ip}});
+      }
+      save();
+      return {};
+    }
+    if (t.doc != found->doc || dirty) save();
+    return t.status == "RUNNING" ? Outcome{} : Outcome{0.5};
+  }
+
+  // desired STOPPED: stop what runs, then record how each container ended.
+  if (t.status != "STOPPING" && t.status != "DEPROVISIONING") {
+    t.status = "STOPPING";
+    if (!t.doc.contains("stoppingAt")) t.doc["stoppingAt"] = clock().now();
+    save();
+  }
+  for (auto def = defs.rbegin(); def != defs.rend(); ++def) {
+    auto it = actual.find(def->value("name", ""));
+    if (it == actual.end() || exited(it->second) || it->second.status == "created") continue;
+    runtime_.stop_container(it->second.id, def->value("stopTimeout", 30));
+  }
+  refresh();
+  observe(t.doc, td, actual, awsvpc_network(), attachment_id);
+  double now = clock().now();
+  for (auto& c : t.doc["containers"]) {
+    c["lastStatus"] = "STOPPED";
+    c.erase("networkBindings");
+  }
+  if (!t.doc.contains("stopCode")) t.doc["stopCode"] = "UserInitiated";
+  if (mode == "awsvpc" && !t.doc["attachments"].empty()) t.doc["attachments"][0]["status"] = "DELETED";
+  t.doc["executionStoppedAt"] = now;
+  t.doc["stoppedAt"] = now;
+  t.status = "STOPPED";
+  save();
+  return {};
+}
+
+}  // namespace ecsd::reconciler
