@@ -186,8 +186,17 @@ echo "== machine"
 echo "  $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 echo "  $(awk '/MemTotal/ { printf "%.1f GB RAM", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 echo "  load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "  ecsd $("$ECSD" --version | awk '{ print $2 }'), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src include 2>/dev/null || echo ' (+ uncommitted changes)')"
+SRC=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD_DIR/CMakeCache.txt")
+if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
+  REV="commit $(git -C "$SRC" rev-parse --short HEAD)$(git -C "$SRC" diff --quiet HEAD -- src include CMakeLists.txt 2>/dev/null || echo ' + uncommitted changes')"
+else
+  REV="not a git checkout"
+fi
+echo "  ecsd $("$ECSD" --version | awk '{ print $2 }') built in $BUILD_DIR from $SRC ($REV)"
 echo "  note: the load generator and the server share these CPUs"
+if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+  echo "  WARNING: the machine is busy (load average above half the CPUs); figures will be low and noisy"
+fi
 
 # ---------------------------------------------------------------- (a) first request after start
 echo

@@ -163,8 +163,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   auto* rec = impl_->reconciler.get();
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
                                                  http::make_api_router(*impl_->dispatcher, {[st, rec] {
-                                                   if (rec) rec->remove_all_runtime_objects();
                                                    st->reset();
+                                                   if (rec) rec->remove_all_runtime_objects();
                                                  }}));
 }
 

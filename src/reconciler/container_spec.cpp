@@ -12,8 +12,10 @@ using nlohmann::json;
 namespace {
 
 const json* override_for(const json& overrides, const std::string& name) {
-  if (!overrides.is_object()) return nullptr;
-  for (const auto& o : overrides.value("containerOverrides", json::array()))
+  // Iterate the member itself: value() would return a copy and the pointer would dangle.
+  if (!overrides.is_object() || !overrides.contains("containerOverrides") || !overrides["containerOverrides"].is_array())
+    return nullptr;
+  for (const auto& o : overrides["containerOverrides"])
     if (o.value("name", "") == name) return &o;
   return nullptr;
 }

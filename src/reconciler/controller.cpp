@@ -144,9 +144,15 @@ void Reconciler::resync() {
 }
 
 void Reconciler::remove_all_runtime_objects() {
+  ++generation_;
   try {
-    for (const auto& c : runtime_.list_containers({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
-      runtime_.remove_container(c.id, true);
+    // Two sweeps: a pass that was creating a container when the first one ran sees the new
+    // generation and gives up, but may already have created it.
+    for (int sweep = 0; sweep < 2; ++sweep) {
+      if (sweep) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      for (const auto& c : runtime_.list_containers({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
+        runtime_.remove_container(c.id, true);
+    }
     for (const auto& n : runtime_.list_networks({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
       runtime_.remove_network(n);
   } catch (const runtime::RuntimeError& e) {

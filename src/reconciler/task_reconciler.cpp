@@ -93,6 +93,7 @@ std::string private_ip(const Actual& actual, const std::string& network) {
 }  // namespace
 
 Outcome Reconciler::task_pass(const std::string& arn) {
+  const std::uint64_t generation = generation_;
   auto found = store_.read([&](store::Db& db) { return store::TaskRepo(db).find_by_arn(arn); });
   if (!found) return {};
   store::TaskRow t = *found;
@@ -217,6 +218,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
                                       std::string(e.what()));
         break;
       }
+      if (generation != generation_) return {};  // state was reset under this pass
       try {
         auto spec = build_spec(sctx, td, def, overrides, opt_.host_policy);
         runtime_.create_container(spec);
@@ -269,6 +271,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         ready = ready && owner != actual.end() && owner->second.status == "running";
       }
       if (!ready || t.desired_status != "RUNNING") continue;
+      if (generation != generation_) return {};
       try {
         runtime_.start_container(it->second.id);
         started = true;

@@ -9,6 +9,11 @@ Environment:
   ECSD_BIN        path of the ecsd binary (default <repo>/build/ecsd)
   ECSD_KEEP_TMP   if set, temp dirs (data dir, daemon log) are kept and their paths printed
   ECSD_SHOW_LOG   if set, the daemon log tail is printed when a test fails
+
+Docker: a daemon's containers and networks carry the label ecsd.instance=<its instance id>. When a daemon
+is cleaned up it is reset (POST /_ecsd/reset) while still running, then killed, and anything of its own
+left on the engine is force-removed; if the reset itself left something behind, the cleanup fails.
+DockerTestCase (tests with real containers) does the same after every test and skips without an engine.
 """
 
 import base64
@@ -19,6 +24,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -448,6 +454,87 @@ def awscli_initialize(event_hooks):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Docker engine helpers (the docker CLI, used by the tests only to look at and clean up the engine)
+# ---------------------------------------------------------------------------------------------------------
+
+BUSYBOX_IMAGE = "ecsd-test/busybox:latest"
+_docker_state = {}
+
+
+def docker_available():
+    """True when the docker CLI exists and an engine answers `docker info` (checked once per process)."""
+    if "ok" not in _docker_state:
+        try:
+            ok = subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        _docker_state["ok"] = ok
+    return _docker_state["ok"]
+
+
+def docker(*args, check=True, timeout=60):
+    """Run the docker CLI; returns stdout (stripped). With check, a non-zero exit raises AssertionError."""
+    proc = subprocess.run(["docker", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"docker {' '.join(map(str, args))} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def docker_inspect(ref, kind="container"):
+    """`docker <kind> inspect` of one object as a dict, or None when it does not exist."""
+    out = docker(kind, "inspect", ref, check=False)
+    try:
+        docs = json.loads(out) if out else []
+    except ValueError:
+        return None
+    return docs[0] if docs else None
+
+
+def docker_containers(*filters, all_states=True):
+    """Ids of the containers matching every `docker ps --filter` given (e.g. "label=ecsd.managed=true")."""
+    args = ["ps", "-q", "--no-trunc"] + (["-a"] if all_states else [])
+    for f in filters:
+        args += ["--filter", f]
+    return [x for x in docker(*args).split() if x]
+
+
+def docker_networks(*filters):
+    args = ["network", "ls", "-q", "--no-trunc"]
+    for f in filters:
+        args += ["--filter", f]
+    return [x for x in docker(*args).split() if x]
+
+
+def docker_objects_of(instance_id):
+    """(container ids, network ids) the daemon with this instance id owns on the engine."""
+    label = f"label=ecsd.instance={instance_id}"
+    return docker_containers(label), docker_networks(label)
+
+
+def docker_force_remove(containers=(), networks=()):
+    """Best-effort removal (docker rm -f, docker network rm); never raises."""
+    try:
+        if containers:
+            docker("rm", "-f", "-v", *containers, check=False)
+        for net in networks:
+            docker("network", "rm", net, check=False)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
+def ensure_busybox_image():
+    """Build the offline busybox test image when it is missing (no registry is reachable in tests)."""
+    if docker("image", "inspect", BUSYBOX_IMAGE, check=False):
+        return
+    proc = subprocess.run(
+        ["bash", os.path.join(HERE, "make_busybox_image.sh"), BUSYBOX_IMAGE], capture_output=True, text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"could not build {BUSYBOX_IMAGE}: {proc.stderr.strip()}")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The daemon
 # ---------------------------------------------------------------------------------------------------------
 
@@ -466,6 +553,7 @@ class Daemon:
         self.port = None
         self._log = None
         self._starts = 0
+        self._instance_id = None
         self.expected_down = True  # no process yet
 
     @property
@@ -492,6 +580,7 @@ class Daemon:
             )
             try:
                 self.wait_healthy(timeout)
+                self.instance_id()  # remembered now: cleanup needs it after the data dir is gone
                 return self
             except AssertionError as exc:
                 last_error = exc
@@ -500,6 +589,40 @@ class Daemon:
                     raise
                 self._close_log()
         raise AssertionError(f"ecsd did not start: {last_error}")
+
+    def instance_id(self):
+        """The id in the ecsd.instance label of this daemon's containers (from its store), or None."""
+        if self._instance_id is None:
+            path = os.path.join(self.data_dir, "ecsd.db")
+            if not os.path.exists(path):
+                return None
+            try:
+                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+                try:
+                    row = con.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
+                finally:
+                    con.close()
+            except sqlite3.Error:
+                row = None
+            if row and row[0]:
+                self._instance_id = row[0]
+        return self._instance_id
+
+    def docker_objects(self):
+        """(container ids, network ids) labelled with this daemon's instance id; ([], []) without Docker."""
+        iid = self.instance_id()
+        if iid is None or not docker_available():
+            return [], []
+        return docker_objects_of(iid)
+
+    def reset_runtime(self):
+        """POST /_ecsd/reset while the daemon runs; returns True when it answered 2xx."""
+        if not self.alive():
+            return False
+        try:
+            return 200 <= raw_request(self.endpoint, "POST", "/_ecsd/reset", timeout=60).status < 300
+        except OSError:
+            return False
 
     def health(self, timeout=2.0):
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
@@ -581,15 +704,28 @@ class Daemon:
             self._log = None
 
     def cleanup(self):
+        leftovers = None
         try:
+            # Reset first so the daemon removes its own containers and networks, then check the engine.
+            reset_ok = self.reset_runtime()
             if self.proc is not None and self.proc.poll() is None:
                 self.kill()
+            containers, networks = self.docker_objects()
+            if containers or networks:
+                if reset_ok:
+                    leftovers = (containers, networks)
+                docker_force_remove(containers, networks)
         finally:
             self._close_log()
             if os.environ.get("ECSD_KEEP_TMP"):
                 print(f"[ecsd_harness] kept {self.tmp_root}", file=sys.stderr)
             else:
                 shutil.rmtree(self.tmp_root, ignore_errors=True)
+        if leftovers:
+            raise AssertionError(
+                f"POST /_ecsd/reset left Docker objects of daemon {self._instance_id} behind (force-removed now): "
+                f"containers {leftovers[0]}, networks {leftovers[1]}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -674,6 +810,7 @@ class EcsdTestCase(unittest.TestCase):
     """
 
     PER_TEST_DAEMON = False
+    DAEMON_ARGS = ()  # extra ecsd command-line arguments for this class's daemons
     daemon = None
 
     @classmethod
@@ -682,9 +819,9 @@ class EcsdTestCase(unittest.TestCase):
         if not cls.PER_TEST_DAEMON:
             cls.daemon = cls._start_daemon(cls.addClassCleanup)
 
-    @staticmethod
-    def _start_daemon(add_cleanup):
-        daemon = Daemon()
+    @classmethod
+    def _start_daemon(cls, add_cleanup):
+        daemon = Daemon(extra_args=cls.DAEMON_ARGS)
         add_cleanup(daemon.cleanup)
         daemon.start()
         return daemon
@@ -830,6 +967,105 @@ class EcsdTestCase(unittest.TestCase):
 
     def arn(self, resource, region=DEFAULT_REGION):
         return f"arn:aws:ecs:{region}:{ACCOUNT_ID}:{resource}"
+
+
+class DockerTestCase(EcsdTestCase):
+    """Tests that run real containers: skipped without a Docker engine; after every test the daemon is reset
+    (POST /_ecsd/reset) and the engine must hold no container or network of that daemon any more."""
+
+    POLL_INTERVAL = 0.25
+
+    @classmethod
+    def setUpClass(cls):
+        if not docker_available():
+            raise unittest.SkipTest("no Docker engine answers `docker info`")
+        ensure_busybox_image()
+        super().setUpClass()
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self._check_engine_clean)
+
+    def _check_engine_clean(self):
+        d = self.daemon
+        if d is None:
+            return
+        reset_ok = d.reset_runtime()
+        containers, networks = d.docker_objects()
+        if not (containers or networks):
+            return
+        docker_force_remove(containers, networks)
+        if reset_ok:
+            self.fail(f"POST /_ecsd/reset left containers {containers} and networks {networks} of daemon "
+                      f"{d.instance_id()} on the engine (force-removed now)")
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def wait_for(self, predicate, timeout=60.0, message="condition"):
+        return wait_until(predicate, timeout=timeout, interval=self.POLL_INTERVAL, message=message)
+
+    def describe_task(self, cluster, task_arn, client=None):
+        resp = (client or self.ecs()).describe_tasks(cluster=cluster, tasks=[task_arn])
+        self.assertEqual(resp.get("failures", []), [], f"describe_tasks failures: {resp}")
+        self.assertEqual(len(resp["tasks"]), 1, f"describe_tasks: {resp}")
+        return resp["tasks"][0]
+
+    def wait_task(self, cluster, task_arn, predicate=None, last_status=None, timeout=60.0, client=None):
+        """Poll describe_tasks until predicate(task) holds (or lastStatus == last_status); returns the task."""
+        state = {}
+
+        def check():
+            task = self.describe_task(cluster, task_arn, client)
+            state["task"] = task
+            if last_status is not None and task["lastStatus"] != last_status:
+                return None
+            return task if predicate is None or predicate(task) else None
+
+        try:
+            return wait_until(check, timeout=timeout, interval=self.POLL_INTERVAL,
+                              message=f"task {task_arn} ({last_status or 'predicate'})")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nlast seen: {json.dumps(state.get('task'), default=str, indent=1)}") from None
+
+    def run_task(self, cluster, task_definition, client=None, **kw):
+        """RunTask expecting one task and no failures; returns the task."""
+        resp = (client or self.ecs()).run_task(cluster=cluster, taskDefinition=task_definition, **kw)
+        self.assertEqual(resp.get("failures", []), [], f"run_task failures: {resp}")
+        self.assertEqual(len(resp["tasks"]), kw.get("count", 1), f"run_task: {resp}")
+        return resp["tasks"][0]
+
+    def container_of(self, task, name="app"):
+        for c in task.get("containers", []):
+            if c.get("name") == name:
+                return c
+        self.fail(f"task has no container {name!r}: {task.get('containers')}")
+
+    def task_containers_on_engine(self, task_arn):
+        """Engine container ids carrying this task ARN and this daemon's instance label."""
+        return docker_containers(f"label=com.amazonaws.ecs.task-arn={task_arn}",
+                                 f"label=ecsd.instance={self.daemon.instance_id()}")
+
+    def http_get(self, url, timeout=3.0):
+        """GET through no proxy; returns (status, body text)."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=timeout) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+
+
+def busybox_container(name="app", command=None, essential=True, **extra):
+    """A container definition on the offline busybox image (command given as a shell script string or list)."""
+    c = {"name": name, "image": BUSYBOX_IMAGE, "essential": essential, "memory": 32, "stopTimeout": 2}
+    if isinstance(command, str):
+        c["command"] = ["sh", "-c", command]
+    elif command is not None:
+        c["command"] = list(command)
+    c.update(extra)
+    return c
+
+
+def httpd_command(port=80, body="ok"):
+    """Shell command serving `body` at / with busybox httpd in the foreground."""
+    return f"mkdir -p /www && echo {body} > /www/index.html && exec httpd -f -p {port} -h /www"
 
 
 # ---------------------------------------------------------------------------------------------------------

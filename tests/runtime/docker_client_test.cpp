@@ -236,10 +236,10 @@ TEST_F(DockerClientTest, UnreachableSocketIsUnavailable) {
 
 TEST_F(DockerClientTest, SlowEngineTimesOutAsUnavailable) {
   DockerTimeouts t = fast_timeouts();
-  t.request = 200ms;
+  t.request = 100ms;
   DockerClient impatient(engine.socket_path(), t);
   FakeResponse slow = FakeResponse::json(200, running_inspect());
-  slow.delay = 1s;
+  slow.delay = 400ms;
   engine.always(slow);
   EXPECT_EQ(expect_error([&] { impatient.inspect_container("x"); }).kind, Kind::Unavailable);
 }
@@ -274,10 +274,10 @@ TEST_F(DockerClientTest, StopSendsTimeoutAndAcceptsStoppedOrMissing) {
 
 TEST_F(DockerClientTest, StopWaitsLongerThanItsOwnTimeout) {
   DockerTimeouts t = fast_timeouts();
-  t.request = 200ms;
+  t.request = 100ms;
   DockerClient impatient(engine.socket_path(), t);
   FakeResponse slow = FakeResponse::empty(204);
-  slow.delay = 600ms;  // the engine waits for the container to exit before answering
+  slow.delay = 400ms;  // the engine answers once the container has exited, up to t seconds later
   engine.always(slow);
   impatient.stop_container("abc", 1);
 }

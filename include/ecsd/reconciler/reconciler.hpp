@@ -62,6 +62,7 @@ class Reconciler {
   WorkQueue queue_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> engine_up_{true};
+  std::atomic<std::uint64_t> generation_{0};  // bumped by remove_all_runtime_objects()
   std::vector<std::thread> threads_;
 };
 

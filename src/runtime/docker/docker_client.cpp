@@ -2,6 +2,8 @@
 // The only translation unit with Beast client templates; the JSON mapping is in docker_mapping.cpp.
 #include "ecsd/runtime/docker/docker_client.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <limits>
 

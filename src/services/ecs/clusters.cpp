@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "ecsd/common/api_error.hpp"
+#include "ecsd/common/arn.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/cluster_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
@@ -150,10 +151,10 @@ json describe_clusters(RequestContext& ctx, const json& in) {
     json out = {{"clusters", json::array()}, {"failures", json::array()}};
     store::ClusterRepo repo(db);
     for (const auto& n : names) {
-      std::string name = cluster_name(n.get<std::string>());
-      auto c = repo.find(ctx.scope, name);
+      std::string ref = n.get<std::string>(), name = cluster_name(ref);
+      auto c = in_scope(ctx, ref) ? repo.find(ctx.scope, name) : std::nullopt;
       if (c) out["clusters"].push_back(view(db, *c, include));
-      else out["failures"].push_back({{"arn", cluster_arn(ctx, name)}, {"reason", "MISSING"}});
+      else out["failures"].push_back({{"arn", arn::is_arn(ref) ? ref : cluster_arn(ctx, name)}, {"reason", "MISSING"}});
     }
     return out;
   });
@@ -177,7 +178,8 @@ json list_clusters(RequestContext& ctx, const json& in) {
 json delete_cluster(RequestContext& ctx, const json& in) {
   return ctx.store.write([&](store::Db& db) {
     store::ClusterRepo repo(db);
-    auto c = repo.find(ctx.scope, cluster_name(in.at("cluster").get<std::string>()));
+    std::string ref = in.at("cluster");
+    auto c = in_scope(ctx, ref) ? repo.find(ctx.scope, cluster_name(ref)) : std::nullopt;
     if (!c || c->status != "ACTIVE") throw ApiError("ClusterNotFoundException", "Cluster not found.");
     store::ServiceRepo services(db);
     if (services.count(c->id, "ACTIVE") + services.count(c->id, "DRAINING") > 0)

@@ -20,7 +20,13 @@ std::string cluster_arn(const RequestContext& ctx, const std::string& name) {
   return arn::make("ecs", ctx.scope.region, ctx.scope.account, "cluster/" + name);
 }
 
+bool in_scope(const RequestContext& ctx, const std::string& name_or_arn) {
+  auto a = arn::parse(name_or_arn);
+  return !a || (a->region == ctx.scope.region && a->account == ctx.scope.account);
+}
+
 store::Record require_cluster(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn) {
+  if (!in_scope(ctx, name_or_arn)) throw ApiError("ClusterNotFoundException", "Cluster not found.");
   auto c = store::ClusterRepo(db).find(ctx.scope, cluster_name(name_or_arn));
   if (!c || c->status != "ACTIVE") throw ApiError("ClusterNotFoundException", "Cluster not found.");
   return *c;

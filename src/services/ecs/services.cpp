@@ -194,7 +194,7 @@ json update_service(RequestContext& ctx, const json& in) {
   json result = ctx.store.write([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
     auto s = find_service(db, cluster, in.at("service").get<std::string>());
-    if (!s || s->status == "INACTIVE") throw ApiError("ServiceNotFoundException", "Service not found.");
+    if (!s) throw ApiError("ServiceNotFoundException", "Service not found.");
     if (s->status != "ACTIVE") throw ApiError("ServiceNotActiveException", "Service was not ACTIVE.");
     json& svc = s->doc;
     bool redeploy = in.value("forceNewDeployment", false);

@@ -60,6 +60,12 @@ void default_container(json& c, const std::string& network_mode) {
   if (!c.contains("essential")) c["essential"] = true;
   for (const char* list : {"portMappings", "environment", "mountPoints", "volumesFrom", "systemControls"})
     if (!c.contains(list)) c[list] = json::array();
+  if (c.contains("healthCheck")) {
+    json& h = c["healthCheck"];
+    if (!h.contains("interval")) h["interval"] = 30;
+    if (!h.contains("timeout")) h["timeout"] = 5;
+    if (!h.contains("retries")) h["retries"] = 3;
+  }
   for (auto& pm : c["portMappings"]) {
     if (!pm.contains("protocol")) pm["protocol"] = "tcp";
     if ((network_mode == "awsvpc" || network_mode == "host") && !pm.contains("hostPort") && pm.contains("containerPort"))
@@ -152,6 +158,28 @@ void check_and_normalise(json& td) {
           client_error("When networkMode=" + mode +
                        ", the host ports and container ports in port mappings must match.");
   }
+  long cpu_sum = 0;
+  for (const auto& c : containers) cpu_sum += c.value("cpu", 0L);
+  if (cpu && cpu_sum > *cpu)
+    client_error("The sum of all container 'cpu' values cannot be greater than the value of the task 'cpu'.");
+  for (const auto& c : containers) {
+    if (!c.contains("logConfiguration") || c["logConfiguration"].value("logDriver", "") != "awslogs") continue;
+    const json opts = c["logConfiguration"].value("options", json::object());
+    std::string missing;
+    for (const char* k : {"awslogs-region", "awslogs-group"})
+      if (!opts.contains(k)) missing += (missing.empty() ? "" : ", ") + std::string(k);
+    if (!missing.empty()) client_error("Log driver awslogs requires options: " + missing);
+    if (fargate && !td.contains("executionRoleArn"))
+      client_error("Fargate requires task definition to have execution role ARN to support log driver awslogs.");
+  }
+  for (const auto& c : containers)
+    for (const auto& dep : c.value("dependsOn", json::array())) {
+      std::string cond = dep.value("condition", "");
+      if (cond != "SUCCESS" && cond != "COMPLETE") continue;
+      for (const auto& d : containers)
+        if (d.value("name", "") == dep.value("containerName", "") && d.value("essential", true))
+          client_error("A dependency container with SUCCESS or COMPLETE condition cannot be an essential container");
+    }
   json compat = json::array({"EC2"});
   if (mode == "awsvpc" && cpu && mem && fargate_size_ok(*cpu, *mem)) compat.push_back("FARGATE");
   if (mode != "awsvpc") compat.push_back("EXTERNAL");

@@ -235,6 +235,18 @@ TEST_F(ClustersTest, DescribeClustersAcceptsArn) {
   EXPECT_EQ(out["clusters"][0]["clusterName"], "web");
 }
 
+TEST_F(ClustersTest, DescribeClustersByArnOfAnotherRegionIsMissing) {
+  // The ARN names eu-west-1's "web"; us-east-1's "web" is a different cluster and must not be returned.
+  create("web");
+  std::string eu_arn = "arn:aws:ecs:eu-west-1:000000000000:cluster/web";
+  json out = describe_clusters(ctx_, {{"clusters", json::array({eu_arn})}});
+  EXPECT_EQ(out["clusters"], json::array()) << out.dump();
+  EXPECT_EQ(out["failures"].size(), 1u) << out.dump();
+  std::string other_account = "arn:aws:ecs:us-east-1:123456789012:cluster/web";
+  json out2 = describe_clusters(ctx_, {{"clusters", json::array({other_account})}});
+  EXPECT_EQ(out2["clusters"], json::array()) << out2.dump();
+}
+
 TEST_F(ClustersTest, ListClustersPagesThroughAllClusters) {
   std::set<std::string> created;
   for (int i = 0; i < 5; ++i) created.insert(create("c" + std::to_string(i))["clusterArn"].get<std::string>());

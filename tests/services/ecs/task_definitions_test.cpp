@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/clock.hpp"
@@ -146,6 +147,13 @@ struct ClockGuard {
   ~ClockGuard() { set_clock(nullptr); }
 };
 
+// Keeps the dispatcher's per-request access lines out of test output for the scope of a test.
+struct QuietLogs {
+  QuietLogs() : saved(spdlog::get_level()) { spdlog::set_level(spdlog::level::warn); }
+  ~QuietLogs() { spdlog::set_level(saved); }
+  spdlog::level::level_enum saved;
+};
+
 std::vector<std::string> strings(const json& list) { return list.get<std::vector<std::string>>(); }
 
 class TaskDefinitionsTest : public ::testing::Test {
@@ -276,6 +284,7 @@ TEST_F(TaskDefinitionsTest, RegisterRoundTripsEveryContainerField) {
 TEST_F(TaskDefinitionsTest, RegisterRoundTripsEveryContainerFieldOverTheWire) {
   FakeClock clock(kNow);
   ClockGuard guard(&clock);
+  QuietLogs quiet;
   Dispatcher dispatcher(store_, kAccount);
   dispatcher.add(make_api());
   auto call = [&](const std::string& op, const json& body) {
@@ -401,6 +410,20 @@ TEST_F(TaskDefinitionsTest, FargateRejectsInvalidCpuMemoryCombination) {
             0u)
       << e.what();
   EXPECT_EQ(api_error([&] { reg(fargate("300", "1024")); }).code, "ClientException");
+}
+
+TEST_F(TaskDefinitionsTest, FargateAwslogsRequiresExecutionRole) {
+  // ECS: "Fargate requires task definition to have execution role ARN to support log driver awslogs."
+  json in = fargate("256", "512");
+  in["containerDefinitions"][0]["logConfiguration"] = {
+      {"logDriver", "awslogs"},
+      {"options", {{"awslogs-group", "/ecs/fg"}, {"awslogs-region", "us-east-1"}, {"awslogs-stream-prefix", "fg"}}}};
+  ApiError e = api_error([&] { reg(in); });
+  EXPECT_EQ(e.code, "ClientException");
+  EXPECT_NE(std::string(e.what()).find("execution role"), std::string::npos) << e.what();
+
+  in["executionRoleArn"] = "arn:aws:iam::000000000000:role/ecsTaskExecutionRole";
+  EXPECT_EQ(reg(in)["status"], "ACTIVE");
 }
 
 TEST_F(TaskDefinitionsTest, FargateAcceptsValidSizes) {

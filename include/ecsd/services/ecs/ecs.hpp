@@ -66,6 +66,8 @@ json delete_account_setting(RequestContext& ctx, const json& in);
 std::string cluster_name(const std::string& name_or_arn);
 /// @return the cluster ARN for a name in the request's scope.
 std::string cluster_arn(const RequestContext& ctx, const std::string& name);
+/// @return false when `name_or_arn` is an ARN of another region or account.
+bool in_scope(const RequestContext& ctx, const std::string& name_or_arn);
 /// @return the ACTIVE cluster named by `name_or_arn`. @throws ClusterNotFoundException.
 store::Record require_cluster(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn);
 /// Resolves "family", "family:revision" or an ARN. @return nullopt when it does not exist.

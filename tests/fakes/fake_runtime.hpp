@@ -1,0 +1,128 @@
+// A fake container runtime for reconciler tests: containers are records that tests move
+// between states by hand (exit, health) instead of processes.
+#pragma once
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "ecsd/runtime/runtime.hpp"
+
+namespace ecsd::fakes {
+
+class FakeRuntime : public runtime::ContainerRuntime {
+ public:
+  bool available = true;
+  std::set<std::string> images{"busybox:latest"};
+  std::map<std::string, runtime::ContainerSpec> specs;    // id -> spec
+  std::map<std::string, runtime::ContainerState> states;  // id -> state
+  std::vector<std::string> calls;                          // "create name", "start id", "stop id", ...
+  int next_port = 32768;
+
+  void check() {
+    if (!available) throw runtime::RuntimeError(runtime::RuntimeError::Kind::Unavailable, "engine down");
+  }
+  bool ping() override { return available; }
+  bool image_present(const std::string& image) override {
+    check();
+    return images.count(image) > 0;
+  }
+  void pull_image(const std::string& image, const runtime::RegistryAuth*) override {
+    check();
+    calls.push_back("pull " + image);
+    if (image.find("missing") != std::string::npos)
+      throw runtime::RuntimeError(runtime::RuntimeError::Kind::NotFound, "manifest unknown");
+    images.insert(image);
+  }
+  std::string create_container(const runtime::ContainerSpec& spec) override {
+    check();
+    for (const auto& [id, st] : states)
+      if (st.name == spec.name) throw runtime::RuntimeError(runtime::RuntimeError::Kind::Conflict, "name in use");
+    std::string id = "c" + std::to_string(states.size() + 1);
+    specs[id] = spec;
+    runtime::ContainerState st;
+    st.id = id;
+    st.name = spec.name;
+    st.image = spec.image;
+    st.labels = spec.labels;
+    st.status = "created";
+    states[id] = st;
+    calls.push_back("create " + spec.name);
+    return id;
+  }
+  void start_container(const std::string& id) override {
+    check();
+    auto& st = states.at(id);
+    st.status = "running";
+    if (specs[id].health) st.health = "starting";
+    for (auto p : specs[id].ports) {
+      if (p.host_port == 0) p.host_port = next_port++;
+      st.ports.push_back(p);
+    }
+    if (!specs[id].network_mode.empty() && specs[id].network_mode.rfind("container:", 0) != 0 &&
+        specs[id].network_mode != "bridge" && specs[id].network_mode != "host" && specs[id].network_mode != "none")
+      st.network_ips[specs[id].network_mode] = "10.9.0." + std::to_string(states.size() + 1);
+    calls.push_back("start " + id);
+  }
+  void stop_container(const std::string& id, int) override {
+    check();
+    calls.push_back("stop " + id);
+    auto it = states.find(id);
+    if (it != states.end() && it->second.status == "running") exit(id, 143);
+  }
+  void remove_container(const std::string& id, bool) override {
+    check();
+    calls.push_back("remove " + id);
+    states.erase(id);
+  }
+  std::optional<runtime::ContainerState> inspect_container(const std::string& id) override {
+    check();
+    auto it = states.find(id);
+    if (it == states.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<runtime::ContainerState> list_containers(const std::vector<std::string>& labels) override {
+    check();
+    std::vector<runtime::ContainerState> out;
+    for (const auto& [id, st] : states) {
+      bool match = true;
+      for (const auto& l : labels) {
+        auto eq = l.find('=');
+        auto it = st.labels.find(l.substr(0, eq));
+        match = match && it != st.labels.end() && (eq == std::string::npos || it->second == l.substr(eq + 1));
+      }
+      if (match) out.push_back(st);
+    }
+    return out;
+  }
+  std::string ensure_network(const runtime::NetworkSpec& spec) override {
+    check();
+    networks.insert(spec.name);
+    return spec.name;
+  }
+  void remove_network(const std::string& name) override { networks.erase(name); }
+  std::vector<std::string> list_networks(const std::vector<std::string>&) override {
+    return {networks.begin(), networks.end()};
+  }
+  void watch_events(const std::vector<std::string>&, const std::function<void(const runtime::Event&)>&,
+                    const std::atomic<bool>&) override {}
+  std::string container_logs(const std::string&, int) override { return ""; }
+
+  // --- test controls ---
+  void exit(const std::string& id, int code, bool oom = false) {
+    auto& st = states.at(id);
+    st.status = "exited";
+    st.exit_code = code;
+    st.oom_killed = oom;
+  }
+  /// @return the id of the container named `container` of the task (by label), or "".
+  std::string find(const std::string& task_arn, const std::string& container) const {
+    for (const auto& [id, st] : states)
+      if (st.labels.count("com.amazonaws.ecs.task-arn") && st.labels.at("com.amazonaws.ecs.task-arn") == task_arn &&
+          st.labels.at("com.amazonaws.ecs.container-name") == container)
+        return id;
+    return "";
+  }
+  std::set<std::string> networks;
+};
+
+}  // namespace ecsd::fakes
