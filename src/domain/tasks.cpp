@@ -283,4 +283,136 @@ std::string placement_failure(store::Db& db, const store::Record& instance, cons
   return "";
 }
 
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  return s;
+}
+
+std::optional<std::string> attribute_of(const store::Record& instance, const std::string& name) {
+  if (name == "ecs.instance-type") return std::string("local");
+  for (const auto& a : instance.doc.value("attributes", json::array()))
+    if (a.value("name", "") == name) return a.value("value", "");
+  return std::nullopt;
+}
+
+// Evaluates one memberOf expression of the forms ecsd supports. @return nullopt when unparseable.
+std::optional<bool> member_of(const store::Record& instance, const std::string& expr) {
+  std::string e = trim(expr);
+  if (e.rfind("attribute:", 0) != 0) {
+    if (e.rfind("ec2InstanceId", 0) == 0) e = "attribute:ec2InstanceId" + e.substr(13);
+    else return std::nullopt;
+  }
+  std::string rest = e.substr(10);
+  auto attr_end = rest.find_first_of(" =!");
+  std::string name = rest.substr(0, attr_end);
+  std::string tail = attr_end == std::string::npos ? "" : trim(rest.substr(attr_end));
+  std::optional<std::string> value =
+      name == "ec2InstanceId" ? std::optional<std::string>(instance.doc.value("ec2InstanceId", "")) : attribute_of(instance, name);
+  if (tail == "exists") return value.has_value();
+  if (tail.rfind("==", 0) == 0) return value && *value == trim(tail.substr(2));
+  if (tail.rfind("!=", 0) == 0) return !value || *value != trim(tail.substr(2));
+  if (tail.rfind("in", 0) == 0) {
+    auto open = tail.find('['), close = tail.find(']');
+    if (open == std::string::npos || close == std::string::npos) return std::nullopt;
+    std::string list = tail.substr(open + 1, close - open - 1);
+    std::size_t pos = 0;
+    while (pos <= list.size()) {
+      auto comma = list.find(',', pos);
+      if (value && trim(list.substr(pos, comma - pos)) == *value) return true;
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+    return false;
+  }
+  return std::nullopt;
+}
+
+int group_tasks_on(store::Db& db, const store::Record& instance, std::int64_t cluster_id, const std::string& group) {
+  store::TaskQuery q;
+  q.cluster_id = cluster_id;
+  q.container_instance_arn = instance.arn;
+  q.desired_status = "RUNNING";
+  q.limit = 1 << 30;
+  int n = 0;
+  for (const auto& t : store::TaskRepo(db).list(q)) n += t.doc.value("group", "") == group ? 1 : 0;
+  return n;
+}
+
+long remaining(store::Db& db, const store::Record& instance, const char* resource) {
+  json view = container_instance_view(db, instance);
+  for (const auto& r : view.value("remainingResources", json::array()))
+    if (r.value("name", "") == resource) return r.value("integerValue", 0L);
+  return 0;
+}
+
+}  // namespace
+
+std::string check_constraints(const json& constraints) {
+  if (!constraints.is_array()) return "";
+  store::Record dummy;
+  for (const auto& c : constraints) {
+    if (c.value("type", "") != "memberOf") continue;
+    if (!member_of(dummy, c.value("expression", "")))
+      return "The expression '" + c.value("expression", "") +
+             "' is not supported. ecsd evaluates memberOf expressions of the forms 'attribute:NAME == VALUE', "
+             "'attribute:NAME != VALUE', 'attribute:NAME in [A, B]' and 'attribute:NAME exists'.";
+  }
+  return "";
+}
+
+Placement place(store::Db& db, const store::Scope& scope, const store::Record& cluster, const Resources& need,
+                const std::string& group, const json& constraints, const json& strategy, double now) {
+  ensure_local_instance(db, scope, cluster, now);
+  Placement out;
+  std::vector<store::Record> fits;
+  for (auto& inst : store::ContainerInstanceRepo(db).list(cluster.id)) {
+    if (inst.status != "ACTIVE") continue;
+    std::string failure = placement_failure(db, inst, need);
+    bool allowed = true;
+    if (constraints.is_array())
+      for (const auto& c : constraints) {
+        if (c.value("type", "") == "distinctInstance" && group_tasks_on(db, inst, cluster.id, group) > 0) {
+          allowed = false;
+          if (failure.empty()) failure = "DistinctInstance placement constraint unsatisfied.";
+        }
+        if (c.value("type", "") == "memberOf" && !member_of(inst, c.value("expression", "")).value_or(true)) {
+          allowed = false;
+          if (failure.empty()) failure = "MemberOf placement constraint unsatisfied.";
+        }
+      }
+    if (out.closest.empty()) out.closest = inst.arn;
+    if (failure.empty() && allowed) fits.push_back(inst);
+    else if (out.failure.empty() || out.failure.rfind("RESOURCE:", 0) != 0) out.failure = failure;
+  }
+  if (fits.empty()) {
+    if (out.failure.empty()) out.failure = "RESOURCE:CPU";
+    return out;
+  }
+  // Strategies apply in order: the first decides, later ones break ties (stable sorts, last first).
+  json strategies = strategy.is_array() ? strategy : json::array();
+  for (auto it = strategies.rbegin(); it != strategies.rend(); ++it) {
+    std::string type = it->value("type", ""), field = it->value("field", "");
+    std::transform(field.begin(), field.end(), field.begin(), ::tolower);
+    if (type == "binpack") {
+      const char* res = field == "cpu" ? "CPU" : "MEMORY";
+      std::stable_sort(fits.begin(), fits.end(), [&](const auto& a, const auto& b) {
+        return remaining(db, a, res) < remaining(db, b, res);
+      });
+    } else if (type == "spread") {
+      std::stable_sort(fits.begin(), fits.end(), [&](const auto& a, const auto& b) {
+        return group_tasks_on(db, a, cluster.id, group) < group_tasks_on(db, b, cluster.id, group);
+      });
+    } else if (type == "random") {
+      std::string seed = ids::hex(8);
+      std::rotate(fits.begin(), fits.begin() + static_cast<long>(std::stoul(seed, nullptr, 16) % fits.size()), fits.end());
+    }
+  }
+  out.instance = fits.front();
+  out.failure.clear();
+  return out;
+}
+
 }  // namespace ecsd::domain

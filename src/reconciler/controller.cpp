@@ -152,9 +152,9 @@ void Reconciler::remove_all_runtime_objects() {
       if (sweep) std::this_thread::sleep_for(std::chrono::milliseconds(150));
       for (const auto& c : runtime_.list_containers({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
         runtime_.remove_container(c.id, true);
+      for (const auto& n : runtime_.list_networks({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
+        runtime_.remove_network(n);
     }
-    for (const auto& n : runtime_.list_networks({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
-      runtime_.remove_network(n);
   } catch (const runtime::RuntimeError& e) {
     spdlog::warn("could not remove containers: {}", e.what());
   }

@@ -3,6 +3,7 @@
 // maximumPercent, applies a restart backoff to crash-looping tasks, and writes counts,
 // deployments and ECS's event messages every time.
 #include <cmath>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -133,7 +134,13 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     const json dc = doc.value("deploymentConfiguration", json::object());
     const int max_pct = dc.value("maximumPercent", 200), min_pct = dc.value("minimumHealthyPercent", 100);
     const std::string primary_id = (*primary)["id"];
-    auto in_primary = [&](const store::TaskRow* t) { return t->started_by == primary_id; };
+    // Tasks on a DRAINING container instance count as old: they are replaced elsewhere first.
+    std::set<std::string> draining;
+    for (const auto& inst : store::ContainerInstanceRepo(db).list(cluster_id))
+      if (inst.status != "ACTIVE") draining.insert(inst.arn);
+    auto in_primary = [&](const store::TaskRow* t) {
+      return t->started_by == primary_id && !draining.count(t->container_instance_arn);
+    };
 
     // Crash-loop accounting: failures since we last looked push the next launch out.
     double seen_until = priv.value("failures_seen_until", 0.0);
@@ -198,30 +205,39 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         bool fargate = launch_type == "FARGATE";
         if (strategy.is_array())
           for (const auto& st : strategy) fargate |= st.value("capacityProvider", "").rfind("FARGATE", 0) == 0;
-        std::optional<store::Record> instance;
-        if (!fargate) instance = domain::ensure_local_instance(db, {"", ""}, *cluster, now);
+        auto parsed = arn::parse(arn);
+        store::Scope scope{parsed->account, parsed->region};
+        json constraints = doc.value("placementConstraints", json::array());
+        for (const auto& c : td->doc.value("placementConstraints", json::array())) constraints.push_back(c);
         domain::Resources need_res = domain::task_resources(td->doc, json::object());
         std::vector<std::string> started;
         for (int i = 0; i < to_start; ++i) {
-          if (instance) {
-            std::string reason = domain::placement_failure(db, *instance, need_res);
-            if (!reason.empty()) {
+          std::optional<store::Record> instance;
+          if (!fargate) {
+            auto placed = domain::place(db, scope, *cluster, need_res, "service:" + name, constraints,
+                                        doc.value("placementStrategy", json::array()), now);
+            if (!placed.instance) {
               if (now - priv.value("last_placement_event", 0.0) >= kPlacementEventEvery) {
-                std::string what = reason == "RESOURCE:MEMORY" ? "memory" : reason == "RESOURCE:CPU" ? "CPU" : "ports";
+                const std::string& reason = placed.failure;
+                std::string what = reason == "RESOURCE:MEMORY" ? "memory available"
+                                   : reason == "RESOURCE:CPU"  ? "CPU units available"
+                                   : reason.rfind("RESOURCE:PORTS", 0) == 0
+                                       ? "ports available"
+                                       : "capacity: " + reason;
                 add_event(doc, now, "(service " + name + ") was unable to place a task because no container instance "
                                     "met all of its requirements. The closest matching (container-instance " +
-                                        domain::task_id(instance->arn) + ") has insufficient " + what +
-                                        " available. For more information, see the Troubleshooting section of the "
-                                        "Amazon ECS Developer Guide.");
+                                        domain::task_id(placed.closest) + ") has insufficient " + what +
+                                        ". For more information, see the Troubleshooting section of the Amazon ECS "
+                                        "Developer Guide.");
                 priv["last_placement_event"] = now;
               }
               requeue = 5;
               break;
             }
+            instance = placed.instance;
           }
           domain::TaskParams p;
-          auto parsed = arn::parse(arn);
-          p.scope = {parsed->account, parsed->region};
+          p.scope = scope;
           p.cluster = &*cluster;
           p.task_definition = &*td;
           p.launch_type = launch_type;

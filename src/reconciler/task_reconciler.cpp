@@ -180,6 +180,9 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   if (t.desired_status == "RUNNING" && (t.status == "PROVISIONING" || t.status == "PENDING" || t.status == "ACTIVATING")) {
     if (t.status == "PROVISIONING") {
       if (mode == "awsvpc") {
+        if (generation != generation_) return {};
+        // One network per daemon: serialise the check-then-create across workers.
+        std::lock_guard lock(network_mu_);
         try {
           runtime_.ensure_network({awsvpc_network(), "", "",
                                    {{domain::kLabelManaged, "true"}, {domain::kLabelInstance, opt_.instance_id}}});

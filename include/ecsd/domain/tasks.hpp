@@ -62,6 +62,24 @@ json container_instance_view(store::Db& db, const store::Record& instance);
 /// @return "" when `need` fits on `instance` now, else ECS's failure reason ("RESOURCE:MEMORY", ...).
 std::string placement_failure(store::Db& db, const store::Record& instance, const Resources& need);
 
+/// Where a task goes, or why it cannot go anywhere.
+struct Placement {
+  std::optional<store::Record> instance;  // chosen ACTIVE container instance
+  std::string failure;                    // "" when placed, else ECS's reason ("RESOURCE:MEMORY", ...)
+  std::string closest;                    // the instance that came closest (for events and failures[])
+};
+
+/// Chooses a container instance of `cluster` for a task needing `need`, honouring placement
+/// constraints (distinctInstance, memberOf with `attribute:NAME ==|!=|in ...` and `exists`) and
+/// strategies (binpack cpu/memory, spread instanceId/attribute, random), in ECS's order.
+/// `group` is the task group ("service:name" or "family:x") that distinctInstance and spread count.
+Placement place(store::Db& db, const store::Scope& scope, const store::Record& cluster, const Resources& need,
+                const std::string& group, const json& constraints, const json& strategy, double now);
+
+/// @return "" when every memberOf expression in `constraints` is one ecsd understands, else the
+///         InvalidParameterException message for the first that is not.
+std::string check_constraints(const json& constraints);
+
 /// @return the short id (last path element) of a task ARN.
 std::string task_id(const std::string& task_arn);
 

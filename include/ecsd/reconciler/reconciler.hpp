@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,7 +63,8 @@ class Reconciler {
   WorkQueue queue_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> engine_up_{true};
-  std::atomic<std::uint64_t> generation_{0};  // bumped by remove_all_runtime_objects()
+  std::atomic<std::uint64_t> generation_{0};
+  std::mutex network_mu_;  // bumped by remove_all_runtime_objects()
   std::vector<std::thread> threads_;
 };
 

@@ -110,6 +110,8 @@ ServiceApi make_api() {
       {"ListContainerInstances", list_container_instances},
       {"DescribeContainerInstances", describe_container_instances},
       {"UpdateContainerInstancesState", update_container_instances_state},
+      {"RegisterContainerInstance", register_container_instance},
+      {"DeregisterContainerInstance", deregister_container_instance},
       {"TagResource", tag_resource},
       {"UntagResource", untag_resource},
       {"ListTagsForResource", list_tags_for_resource},

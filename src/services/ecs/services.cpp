@@ -5,6 +5,7 @@
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/service_repo.hpp"
 
@@ -108,6 +109,8 @@ json create_service(RequestContext& ctx, const json& in) {
   if (scheduling == "DAEMON" && in.value("launchType", "") == "FARGATE")
     invalid("The daemon scheduling strategy is not supported with the FARGATE launch type.");
   store::Tags tags = tags_from(in.value("tags", json::array()));
+  if (auto problem = domain::check_constraints(in.value("placementConstraints", json::array())); !problem.empty())
+    invalid(problem);
 
   json result = ctx.store.write([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));

@@ -63,17 +63,22 @@ json run_task(RequestContext& ctx, const json& in) {
       if (!vpc.contains("assignPublicIp")) vpc["assignPublicIp"] = "DISABLED";
     }
     json result = {{"tasks", json::array()}, {"failures", json::array()}};
-    std::optional<store::Record> instance;
-    if (!fargate) instance = domain::ensure_local_instance(db, ctx.scope, cluster, ctx.now);
+    json constraints = in.value("placementConstraints", json::array());
+    for (const auto& c : td->doc.value("placementConstraints", json::array())) constraints.push_back(c);
+    if (auto problem = domain::check_constraints(constraints); !problem.empty()) invalid(problem);
+    std::string group = in.value("group", "family:" + td->name);
     domain::Resources need = domain::task_resources(td->doc, in.value("overrides", json::object()));
     store::TaskRepo repo(db);
     for (int i = 0; i < count; ++i) {
-      if (instance) {
-        std::string reason = domain::placement_failure(db, *instance, need);
-        if (!reason.empty()) {
-          result["failures"].push_back({{"arn", instance->arn}, {"reason", reason}});
+      std::optional<store::Record> instance;
+      if (!fargate) {
+        auto placed = domain::place(db, ctx.scope, cluster, need, group, constraints,
+                                    in.value("placementStrategy", json::array()), ctx.now);
+        if (!placed.instance) {
+          result["failures"].push_back({{"arn", placed.closest}, {"reason", placed.failure}});
           continue;
         }
+        instance = placed.instance;
       }
       domain::TaskParams p;
       p.scope = ctx.scope;
@@ -84,7 +89,7 @@ json run_task(RequestContext& ctx, const json& in) {
       p.network_configuration = network;
       p.overrides = in.value("overrides", json());
       p.started_by = in.value("startedBy", "");
-      p.group = in.value("group", "");
+      p.group = group;
       p.platform_version = in.value("platformVersion", "");
       p.container_instance_arn = instance ? instance->arn : "";
       p.tags = tags_json(tags);

@@ -48,6 +48,8 @@ json list_tasks(RequestContext& ctx, const json& in);
 json list_container_instances(RequestContext& ctx, const json& in);
 json describe_container_instances(RequestContext& ctx, const json& in);
 json update_container_instances_state(RequestContext& ctx, const json& in);
+json register_container_instance(RequestContext& ctx, const json& in);
+json deregister_container_instance(RequestContext& ctx, const json& in);
 
 // tags.cpp
 json tag_resource(RequestContext& ctx, const json& in);
