@@ -78,6 +78,7 @@ const ServiceApi* Dispatcher::by_query(const std::string& version, const std::st
 }
 
 WireResponse Dispatcher::handle(const WireRequest& req) {
+  const double started = clock().monotonic();
   std::string request_id = ids::uuid();
   RequestContext ctx{{account_id_, kDefaultRegion}, "", request_id, store_, clock().now(), notify_};
   std::string signing_service;
@@ -93,6 +94,10 @@ WireResponse Dispatcher::handle(const WireRequest& req) {
     resp = handle_query(req, ctx);
   }
   resp.headers.emplace_back("x-amzn-RequestId", request_id);
+  // The access log line: request id, service, operation, status, latency.
+  spdlog::info("{} {} {} {} {}{:.1f}ms", request_id, ctx.log_service.empty() ? "-" : ctx.log_service,
+               ctx.log_operation.empty() ? "-" : ctx.log_operation, resp.status,
+               ctx.log_error.empty() ? "" : ctx.log_error + " ", (clock().monotonic() - started) * 1000);
   return resp;
 }
 
@@ -101,6 +106,8 @@ WireResponse Dispatcher::handle_json(const WireRequest& req, RequestContext& ctx
   auto dot = target.rfind('.');
   const ServiceApi* api = dot == std::string::npos ? nullptr : by_target_prefix(target.substr(0, dot));
   std::string op_name = dot == std::string::npos ? target : target.substr(dot + 1);
+  ctx.log_service = api ? api->model->service_id : "?";
+  ctx.log_operation = op_name;
   WireResponse resp;
   const char* content_type = "application/x-amz-json-1.1";
   if (api && api->model->json_version == "1.0") content_type = "application/x-amz-json-1.0";
@@ -111,12 +118,12 @@ WireResponse Dispatcher::handle_json(const WireRequest& req, RequestContext& ctx
     json input = protocol::decode_json(*api->model, *op, req.body, api->validation_code);
     json output = invoke(*api, op_name, ctx, input);
     resp.body = protocol::encode_json(*api->model, *op, output);
-    spdlog::info("{} {} {} 200", ctx.request_id, api->model->service_id, op_name);
+
   } catch (const ApiError& e) {
     resp.status = status_for(api, e);
     resp.body = protocol::encode_json_error(e.code, e.what());
     resp.headers.emplace_back("x-amzn-ErrorType", e.code);
-    spdlog::info("{} {} {} {} {}", ctx.request_id, api ? api->model->service_id : "?", op_name, resp.status, e.code);
+    ctx.log_error = e.code;
   }
   return resp;
 }
@@ -130,6 +137,8 @@ WireResponse Dispatcher::handle_query(const WireRequest& req, RequestContext& ct
   std::string signing_service;
   if (auto scope = protocol::parse_authorization(req.header("authorization"))) signing_service = scope->service;
   const ServiceApi* api = by_query(version, signing_service);
+  ctx.log_service = api ? api->model->service_id : "?";
+  ctx.log_operation = action;
   WireResponse resp;
   resp.content_type = "text/xml";
   if (!api) {
@@ -154,12 +163,12 @@ WireResponse Dispatcher::handle_query(const WireRequest& req, RequestContext& ct
     json input = protocol::decode_query(*api->model, *op, params, api->validation_code);
     json output = invoke(*api, action, ctx, input);
     resp.body = protocol::encode_query(*api->model, *op, output, ctx.request_id);
-    spdlog::info("{} {} {} 200", ctx.request_id, api->model->service_id, action);
+
   } catch (const ApiError& e) {
     resp.status = status_for(api, e);
     resp.body = protocol::encode_query_error(*api->model, e.code, e.what(), sender_fault(api, e, resp.status),
                                              ctx.request_id);
-    spdlog::info("{} {} {} {} {}", ctx.request_id, api->model->service_id, action, resp.status, e.code);
+    ctx.log_error = e.code;
   }
   return resp;
 }

@@ -22,6 +22,7 @@ struct RequestContext {
   double now = 0;              // request time from the process clock (epoch seconds)
   /// Tells the reconciler that a resource changed ("task:<arn>", "service:<arn>"). May be empty.
   std::function<void(const std::string&)> notify;
+  std::string log_service, log_operation, log_error;  // for the access log line
 
   /// @return the caller's principal ARN (the account root: ecsd has no IAM users).
   std::string principal() const { return "arn:aws:iam::" + scope.account + ":root"; }
