@@ -1,6 +1,7 @@
 // ECS container definition -> runtime ContainerSpec.
 #include "ecsd/reconciler/container_spec.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include "ecsd/domain/tasks.hpp"
@@ -58,17 +59,50 @@ std::string sanitize(const std::string& s) {
   return out;
 }
 
-bool path_allowed(const std::string& path, const HostPolicy& policy) {
-  if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos) return false;
-  for (const auto& prefix : policy.allowed_host_paths) {
+// Compares the path as the engine will bind it: normalised ("/tmp/.." is "/"), with symlinks
+// resolved as far as the path exists, so neither ".." nor a link can step outside the list.
+bool path_allowed(const std::string& raw, const HostPolicy& policy) {
+  if (raw.empty() || raw[0] != '/') return false;
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::path(raw), ec);
+  if (ec) p = std::filesystem::path(raw).lexically_normal();
+  std::string path = p.string();
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  for (const auto& allowed : policy.allowed_host_paths) {
+    std::filesystem::path ap = std::filesystem::weakly_canonical(std::filesystem::path(allowed), ec);
+    std::string prefix = ec ? std::filesystem::path(allowed).lexically_normal().string() : ap.string();
+    if (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
     if (path == prefix) return true;
-    std::string p = prefix.back() == '/' ? prefix : prefix + "/";
-    if (path.rfind(p, 0) == 0) return true;
+    std::string dir = prefix.back() == '/' ? prefix : prefix + "/";
+    if (path.rfind(dir, 0) == 0) return true;
   }
   return false;
 }
 
 }  // namespace
+
+// Volumes: host paths (allow-listed), Docker named volumes (task or shared scope), EFS as named
+// local volumes, and task-scoped scratch volumes when the volume has no configuration.
+std::map<std::string, VolumeSource> volume_sources(const SpecContext& ctx, const json& td) {
+  std::map<std::string, VolumeSource> sources;
+  for (const auto& v : td.value("volumes", json::array())) {
+    std::string vname = v.value("name", "");
+    if (v.contains("host") && v["host"].contains("sourcePath")) {
+      sources[vname] = {v["host"]["sourcePath"].get<std::string>(), false};
+    } else if (v.contains("dockerVolumeConfiguration")) {
+      bool shared = v["dockerVolumeConfiguration"].value("scope", "task") == "shared";
+      sources[vname] = {shared ? "ecsd-" + sanitize(vname) : "ecsd-" + ctx.task_id.substr(0, 20) + "-" + sanitize(vname),
+                        !shared};
+    } else if (v.contains("efsVolumeConfiguration")) {
+      const json& e = v["efsVolumeConfiguration"];
+      sources[vname] = {"ecsd-efs-" + sanitize(e.value("fileSystemId", "fs")) + sanitize(e.value("rootDirectory", "")),
+                        false};
+    } else {
+      sources[vname] = {"ecsd-" + ctx.task_id.substr(0, 20) + "-" + sanitize(vname), true};
+    }
+  }
+  return sources;
+}
 
 std::string container_name(const SpecContext& ctx, const std::string& name) {
   return "ecs-" + sanitize(ctx.family) + "-" + std::to_string(ctx.revision) + "-" + sanitize(name) + "-" +
@@ -185,28 +219,12 @@ runtime::ContainerSpec build_spec(const SpecContext& ctx, const json& td, const 
   }
   s.stop_timeout_seconds = def.value("stopTimeout", 30);
 
-  // Volumes: host paths (allow-listed), Docker named volumes, EFS as named local volumes, and
-  // task-scoped scratch volumes when the volume has no configuration.
-  std::map<std::string, std::string> sources;  // volume name -> bind source
-  for (const auto& v : td.value("volumes", json::array())) {
-    std::string vname = v.value("name", "");
-    if (v.contains("host") && v["host"].contains("sourcePath")) {
-      sources[vname] = v["host"]["sourcePath"].get<std::string>();
-    } else if (v.contains("dockerVolumeConfiguration")) {
-      bool shared = v["dockerVolumeConfiguration"].value("scope", "task") == "shared";
-      sources[vname] = shared ? "ecsd-" + sanitize(vname) : "ecsd-" + ctx.task_id.substr(0, 20) + "-" + sanitize(vname);
-    } else if (v.contains("efsVolumeConfiguration")) {
-      const json& e = v["efsVolumeConfiguration"];
-      sources[vname] = "ecsd-efs-" + sanitize(e.value("fileSystemId", "fs")) + sanitize(e.value("rootDirectory", ""));
-    } else {
-      sources[vname] = "ecsd-" + ctx.task_id.substr(0, 20) + "-" + sanitize(vname);
-    }
-  }
+  const auto sources = volume_sources(ctx, td);
   for (const auto& mp : def.value("mountPoints", json::array())) {
     std::string vname = mp.value("sourceVolume", "");
     auto it = sources.find(vname);
     if (it == sources.end()) throw SpecError("CannotCreateContainerError: unknown volume " + vname);
-    const std::string& src = it->second;
+    const std::string& src = it->second.source;
     if (!src.empty() && src[0] == '/' && !path_allowed(src, policy))
       throw SpecError("CannotCreateContainerError: host path " + src +
                       " is not in ecsd's allow-list; start ecsd with --allow-host-path " + src);

@@ -123,6 +123,7 @@ void Reconciler::resync() {
     try {
       for (const auto& c : runtime_.list_containers({std::string(domain::kLabelTaskArn) + "=" + a}))
         runtime_.remove_container(c.id, true);
+      runtime_.remove_volumes({std::string(domain::kLabelTaskArn) + "=" + a});
     } catch (const runtime::RuntimeError&) {
       continue;  // keep the row until its containers can be removed
     }
@@ -154,6 +155,7 @@ void Reconciler::remove_all_runtime_objects() {
         runtime_.remove_container(c.id, true);
       for (const auto& n : runtime_.list_networks({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
         runtime_.remove_network(n);
+      runtime_.remove_volumes({std::string(domain::kLabelInstance) + "=" + opt_.instance_id});
     }
   } catch (const runtime::RuntimeError& e) {
     spdlog::warn("could not remove containers: {}", e.what());

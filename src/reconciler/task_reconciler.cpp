@@ -195,6 +195,20 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         save();
       }
     }
+    // Named volumes carry our labels so reset and task expiry can find them again.
+    if (t.desired_status == "RUNNING" && actual.empty()) {
+      try {
+        for (const auto& [vname, src] : volume_sources(sctx, td)) {
+          if (src.source.empty() || src.source[0] == '/') continue;
+          std::map<std::string, std::string> labels = {{domain::kLabelManaged, "true"},
+                                                       {domain::kLabelInstance, opt_.instance_id}};
+          if (src.task_scoped) labels[domain::kLabelTaskArn] = arn;
+          runtime_.ensure_volume(src.source, labels);
+        }
+      } catch (const runtime::RuntimeError& e) {
+        fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create volume: ") + e.what());
+      }
+    }
     // Create every missing container (pulling its image first when the engine lacks it).
     for (const auto& def : defs) {
       if (t.desired_status != "RUNNING") break;

@@ -103,6 +103,15 @@ class FakeRuntime : public runtime::ContainerRuntime {
   std::vector<std::string> list_networks(const std::vector<std::string>&) override {
     return {networks.begin(), networks.end()};
   }
+  void ensure_volume(const std::string& name, const std::map<std::string, std::string>&) override {
+    volumes.insert(name);
+  }
+  int remove_volumes(const std::vector<std::string>&) override {
+    int n = static_cast<int>(volumes.size());
+    volumes.clear();
+    return n;
+  }
+  std::set<std::string> volumes;
   void watch_events(const std::vector<std::string>&, const std::function<void(const runtime::Event&)>&,
                     const std::atomic<bool>&) override {}
   std::string container_logs(const std::string&, int) override { return ""; }

@@ -21,6 +21,7 @@ import binascii
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -362,6 +363,60 @@ def _check_query_response(operation_model, status, body, problems):
         problems.append("no ResponseMetadata element")
 
 
+def _check_ec2_response(operation_model, status, body, problems):
+    """The ec2 protocol: <OpResponse> holds <requestId> and the output members (no result wrapper);
+    errors are <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        problems.append(f"body is not XML: {exc}: {body[:200]!r}")
+        return
+    if status >= 300:
+        if _local(root.tag) != "Response":
+            problems.append(f"error root element is <{_local(root.tag)}>, expected <Response>")
+            return
+        names = [_local(c.tag) for c in root]
+        if names != ["Errors", "RequestID"]:
+            problems.append(f"<Response> children are {names}, expected Errors and RequestID")
+        errors = xml_child(root, "Errors")
+        err = xml_child(errors, "Error") if errors is not None else None
+        if err is None:
+            problems.append("no <Errors><Error> element")
+            return
+        fields = {_local(c.tag): (c.text or "") for c in err}
+        # EC2's model declares no error shapes: check the code's form, not its name.
+        if not re.fullmatch(r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)*", fields.get("Code", "")):
+            problems.append(f"<Error><Code> {fields.get('Code')!r} is not an EC2 error code")
+        if "Message" not in fields:
+            problems.append("<Error><Message> missing")
+        rid = xml_child(root, "RequestID")
+        if rid is not None and not (rid.text or "").strip():
+            problems.append("<RequestID> empty")
+        return
+    expected_root = operation_model.name + "Response"
+    if _local(root.tag) != expected_root:
+        problems.append(f"root element is <{_local(root.tag)}>, expected <{expected_root}>")
+        return
+    rid = xml_child(root, "requestId")
+    if rid is None or not (rid.text or "").strip():
+        problems.append("no <requestId> element")
+    output_shape = operation_model.output_shape
+    by_wire = {m.serialization.get("name", n): m for n, m in output_shape.members.items()} if output_shape else {}
+    seen = set()
+    for child in root:
+        name = _local(child.tag)
+        if name == "requestId":
+            continue
+        member = by_wire.get(name)
+        if member is None:
+            problems.append(f"<{expected_root}>/{name}: not a member of the output")
+            continue
+        if name in seen:
+            problems.append(f"<{expected_root}>/{name}: element repeated")
+        seen.add(name)
+        _check_xml_value(member, child, f"{expected_root}/{name}", problems)
+
+
 def _check_json_response(operation_model, status, headers, body, problems):
     ctype = headers.get("content-type", "")
     if not ctype.startswith("application/x-amz-json-1.1"):
@@ -429,7 +484,10 @@ def check_raw_response(operation_model, response_dict):
         ctype = headers.get("content-type", "")
         if "xml" not in ctype:
             problems.append(f"Content-Type is {ctype!r}, expected text/xml")
-        _check_query_response(operation_model, status, body, problems)
+        if protocol == "ec2":
+            _check_ec2_response(operation_model, status, body, problems)
+        else:
+            _check_query_response(operation_model, status, body, problems)
     return problems
 
 
@@ -1053,14 +1111,14 @@ class DockerTestCase(EcsdTestCase):
 
 
 def busybox_container(name="app", command=None, essential=True, **extra):
-    """A container definition on the offline busybox image (command given as a shell script string or list)."""
+    """A container definition on the offline busybox image (command: a shell script string or an argv list)."""
     c = {"name": name, "image": BUSYBOX_IMAGE, "essential": essential, "memory": 32, "stopTimeout": 2}
     if isinstance(command, str):
         c["command"] = ["sh", "-c", command]
     elif command is not None:
         c["command"] = list(command)
     c.update(extra)
-    return c
+    return {k: v for k, v in c.items() if v is not None}  # memory=None etc. drops a default
 
 
 def httpd_command(port=80, body="ok"):

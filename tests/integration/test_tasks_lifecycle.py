@@ -17,6 +17,11 @@ from ecsd_harness import (  # noqa: E402
 CLUSTER = "lifecycle"
 
 
+def sleeper(**extra):
+    """Runs until stopped; the init process forwards SIGTERM, so a stop is immediate."""
+    return busybox_container(command="exec sleep 600", linuxParameters={"initProcessEnabled": True}, **extra)
+
+
 class TaskLifecycleTest(DockerTestCase):
     def setUp(self):
         super().setUp()
@@ -27,8 +32,7 @@ class TaskLifecycleTest(DockerTestCase):
         return td["taskDefinition"]["taskDefinitionArn"]
 
     def test_run_task_starts_a_labelled_container_and_stop_task_stops_it(self):
-        td_arn = self.register("sleeper", busybox_container(command="exec sleep 600",
-                                                            linuxParameters={"initProcessEnabled": True}))
+        td_arn = self.register("sleeper", sleeper())
         task = self.run_task(CLUSTER, "sleeper", startedBy="lifecycle-test")
         arn = task["taskArn"]
         self.assertIn(task["lastStatus"], ("PROVISIONING", "PENDING", "RUNNING"))
@@ -69,7 +73,7 @@ class TaskLifecycleTest(DockerTestCase):
         self.assertEqual(labels["ecsd.instance"], self.daemon.instance_id())
         self.assertEqual(info["Config"]["Image"], BUSYBOX_IMAGE)
         self.assertEqual(info["HostConfig"]["Memory"], 32 * 1024 * 1024)
-        self.assertIn(f"AWS_EXECUTION_ENV=AWS_ECS_EC2", info["Config"]["Env"])
+        self.assertIn("AWS_EXECUTION_ENV=AWS_ECS_EC2", info["Config"]["Env"])
 
         # list_tasks sees it while running, by cluster, family, startedBy and desired status.
         ecs = self.ecs()
@@ -108,6 +112,28 @@ class TaskLifecycleTest(DockerTestCase):
         self.assertGreaterEqual((task["executionStoppedAt"] - task["stoppingAt"]).total_seconds(), 1.5,
                                 "the engine was given stopTimeout before SIGKILL")
 
+    def test_stop_right_after_run_leaves_nothing_running(self):
+        self.register("hasty", sleeper())
+        arns = [self.run_task(CLUSTER, "hasty")["taskArn"] for _ in range(3)]
+        for arn in arns:
+            self.ecs().stop_task(cluster=CLUSTER, task=arn, reason="changed my mind")
+        for arn in arns:
+            task = self.wait_task(CLUSTER, arn, last_status="STOPPED", timeout=30)
+            self.assertEqual(task["stopCode"], "UserInitiated")
+            self.assertEqual(task["stoppedReason"], "changed my mind")
+            if "runtimeId" not in self.container_of(task):
+                self.assertNotIn("startedAt", task, "no container, so the task never started")
+            # Whatever was created is not running, and there is at most one container per task.
+            ids = self.task_containers_on_engine(arn)
+            self.assertLessEqual(len(ids), 1)
+            for cid in ids:
+                self.assertFalse(docker_inspect(cid)["State"]["Running"])
+        # Nothing starts later either: the next reconcile passes leave them stopped.
+        marker = self.run_task(CLUSTER, "hasty")["taskArn"]
+        self.wait_task(CLUSTER, marker, last_status="RUNNING")
+        running = docker("ps", "-q", "--filter", f"label=ecsd.instance={self.daemon.instance_id()}").split()
+        self.assertEqual(len(running), 1, "only the marker task runs")
+
     def test_exit_code_of_essential_container_stops_the_task(self):
         self.register("exit3", busybox_container(command="exit 3"))
         arn = self.run_task(CLUSTER, "exit3")["taskArn"]
@@ -124,7 +150,7 @@ class TaskLifecycleTest(DockerTestCase):
     def test_non_essential_exit_keeps_the_task_running(self):
         self.register(
             "sidecar-exits",
-            busybox_container(command="exec sleep 600", linuxParameters={"initProcessEnabled": True}),
+            sleeper(),
             busybox_container("oneshot", command="exit 7", essential=False),
         )
         arn = self.run_task(CLUSTER, "sidecar-exits")["taskArn"]
@@ -150,7 +176,7 @@ class TaskLifecycleTest(DockerTestCase):
         self.assertEqual(self.task_containers_on_engine(arn), [])
 
     def test_run_task_count_starts_that_many_containers(self):
-        self.register("many", busybox_container(command="exec sleep 600", linuxParameters={"initProcessEnabled": True}))
+        self.register("many", sleeper())
         resp = self.ecs().run_task(cluster=CLUSTER, taskDefinition="many", count=3)
         self.assertEqual(resp["failures"], [])
         arns = [t["taskArn"] for t in resp["tasks"]]
@@ -163,7 +189,7 @@ class TaskLifecycleTest(DockerTestCase):
         self.assertEqual(len(ids), 3)
 
     def test_cli_waiters_tasks_running_and_tasks_stopped(self):
-        self.register("waited", busybox_container(command="exec sleep 600", linuxParameters={"initProcessEnabled": True}))
+        self.register("waited", sleeper())
         doc = self.aws_ok("ecs", "run-task", "--cluster", CLUSTER, "--task-definition", "waited")
         arn = doc["tasks"][0]["taskArn"]
         self.aws_ok("ecs", "wait", "tasks-running", "--cluster", CLUSTER, "--tasks", arn, timeout=120)
@@ -184,7 +210,7 @@ class TaskLifecycleTest(DockerTestCase):
         self.assertIn("Waiter TasksRunning failed", err)
 
     def test_reset_removes_running_containers(self):
-        self.register("reset-me", busybox_container(command="exec sleep 600", linuxParameters={"initProcessEnabled": True}))
+        self.register("reset-me", sleeper())
         arn = self.run_task(CLUSTER, "reset-me")["taskArn"]
         cid = self.container_of(self.wait_task(CLUSTER, arn, last_status="RUNNING"))["runtimeId"]
         self.reset()

@@ -1,6 +1,7 @@
 // Translating an ECS container definition (with RunTask overrides) into a runtime
 // ContainerSpec: pure, so the mapping is unit-tested without an engine.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct SpecContext {
 struct SpecError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+struct VolumeSource {
+  std::string source;        // host path (starts with '/') or engine volume name
+  bool task_scoped = false;  // removed with the task
+};
+
+/// @return task definition volume name -> where its data lives.
+std::map<std::string, VolumeSource> volume_sources(const SpecContext& ctx, const nlohmann::json& td);
 
 /// @return the engine container name of container `name` in the task.
 std::string container_name(const SpecContext& ctx, const std::string& name);

@@ -133,6 +133,10 @@ class ContainerRuntime {
   virtual void remove_network(const std::string& name) = 0;
   /// @return names of networks carrying every label in `labels`.
   virtual std::vector<std::string> list_networks(const std::vector<std::string>& labels) = 0;
+  /// Creates a named volume with `labels` unless it exists.
+  virtual void ensure_volume(const std::string& name, const std::map<std::string, std::string>& labels) = 0;
+  /// Removes every volume carrying all of `labels` that no container uses; @return how many went.
+  virtual int remove_volumes(const std::vector<std::string>& labels) = 0;
   /// Follows engine container events carrying every label in `labels`, calling `on_event` for
   /// each, until `stop` becomes true or the stream breaks. Blocks. @throws RuntimeError when the
   /// engine cannot be reached. Must notice `stop` within about a second.

@@ -54,6 +54,8 @@ class DockerClient final : public ContainerRuntime {
   std::string ensure_network(const NetworkSpec& spec) override;
   void remove_network(const std::string& name) override;
   std::vector<std::string> list_networks(const std::vector<std::string>& labels) override;
+  void ensure_volume(const std::string& name, const std::map<std::string, std::string>& labels) override;
+  int remove_volumes(const std::vector<std::string>& labels) override;
   void watch_events(const std::vector<std::string>& labels, const std::function<void(const Event&)>& on_event,
                     const std::atomic<bool>& stop) override;
   /// A negative `tail` returns the whole log. @throws RuntimeError NotFound for a missing container.
