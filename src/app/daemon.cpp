@@ -21,7 +21,9 @@
 #include "ecsd/runtime/docker/docker_client.hpp"
 #include "ecsd/store/task_repo.hpp"
 #include "ecsd/services/dispatcher.hpp"
+#include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
+#include "ecsd/services/elbv2/elbv2.hpp"
 #include "ecsd/services/sts/sts.hpp"
 #include "ecsd/store/store.hpp"
 
@@ -146,6 +148,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->dispatcher = std::make_unique<services::Dispatcher>(*impl_->store, c.account_id);
   impl_->dispatcher->add(services::ecs::make_api());
   impl_->dispatcher->add(services::sts::make_api());
+  impl_->dispatcher->add(services::elbv2::make_api());
+  impl_->dispatcher->add(services::ec2::make_api());
   if (c.scheduler) {
     impl_->docker = std::make_unique<runtime::DockerClient>();
     reconciler::Options opt;

@@ -157,6 +157,14 @@ void Reconciler::remove_all_runtime_objects() {
         runtime_.remove_network(n);
       runtime_.remove_volumes({std::string(domain::kLabelInstance) + "=" + opt_.instance_id});
     }
+    // Subnet networks may be shared with other daemons: remove those nobody uses any more.
+    for (const auto& n : runtime_.list_networks({std::string(domain::kLabelManaged) + "=true"})) {
+      if (n.rfind("ecsd-subnet-", 0) != 0) continue;
+      try {
+        runtime_.remove_network(n);
+      } catch (const runtime::RuntimeError&) {
+      }
+    }
   } catch (const runtime::RuntimeError& e) {
     spdlog::warn("could not remove containers: {}", e.what());
   }

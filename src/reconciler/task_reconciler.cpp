@@ -5,7 +5,9 @@
 //   desired STOPPED: STOPPING (stop containers, stopTimeout) -> STOPPED (exit codes recorded)
 #include <spdlog/spdlog.h>
 
+#include "ecsd/common/arn.hpp"
 #include "ecsd/common/clock.hpp"
+#include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/store/task_repo.hpp"
@@ -161,7 +163,9 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   sctx.family = td.value("family", "");
   sctx.revision = td.value("revision", 0);
   sctx.network_mode = mode;
-  sctx.awsvpc_network = awsvpc_network();
+  // awsvpc: the engine network of the task's subnet (chosen when the task was provisioned).
+  const std::string task_network = t.doc["_ecsd"].value("engine_network", awsvpc_network());
+  sctx.awsvpc_network = task_network;
   sctx.fargate = t.doc.value("launchType", "") == "FARGATE";
   const json overrides = t.doc.value("overrides", json::object());
   const json defs = td.value("containerDefinitions", json::array());
@@ -181,14 +185,42 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     if (t.status == "PROVISIONING") {
       if (mode == "awsvpc") {
         if (generation != generation_) return {};
-        // One network per daemon: serialise the check-then-create across workers.
+        // One engine network per subnet, with the subnet's CIDR, so the task's private IP lies in
+        // its subnet. Daemons sharing an engine share it; the engine's IPAM hands out addresses.
+        // Serialise the check-then-create across workers.
         std::lock_guard lock(network_mu_);
-        try {
-          runtime_.ensure_network({awsvpc_network(), "", "",
-                                   {{domain::kLabelManaged, "true"}, {domain::kLabelInstance, opt_.instance_id}}});
-        } catch (const runtime::RuntimeError& e) {
-          fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create the task network: ") + e.what());
+        std::string subnet_id, cidr;
+        const json subnets = t.doc["_ecsd"].value("network", json::object()).value("awsvpcConfiguration", json::object())
+                                 .value("subnets", json::array());
+        if (!subnets.empty()) {
+          subnet_id = subnets[0].get<std::string>();
+          auto parsed = arn::parse(arn);
+          auto infos = store_.read([&](store::Db& db) {
+            return domain::subnets(db, {parsed->account, parsed->region}, {subnet_id});
+          });
+          if (!infos.empty()) cidr = infos[0].cidr;
         }
+        std::map<std::string, std::string> labels = {{domain::kLabelManaged, "true"},
+                                                     {domain::kLabelInstance, opt_.instance_id}};
+        std::string network = cidr.empty() ? awsvpc_network() : "ecsd-" + subnet_id;
+        try {
+          runtime_.ensure_network({network, cidr, "", labels});
+        } catch (const runtime::RuntimeError& e) {
+          if (cidr.empty()) {
+            fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create the task network: ") + e.what());
+          } else {
+            // The subnet's range is taken on this engine by a network that is not ours.
+            spdlog::warn("cannot create network {} for {} ({}); using {}", network, cidr, e.what(), awsvpc_network());
+            network = awsvpc_network();
+            try {
+              runtime_.ensure_network({network, "", "", labels});
+            } catch (const runtime::RuntimeError& e2) {
+              fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create the task network: ") + e2.what());
+            }
+          }
+        }
+        t.doc["_ecsd"]["engine_network"] = network;
+        sctx.awsvpc_network = network;
       }
       if (t.desired_status == "RUNNING") {
         t.status = "PENDING";
@@ -300,7 +332,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   }
 
   if (t.desired_status == "RUNNING") {
-    observe(t.doc, td, actual, awsvpc_network(), attachment_id);
+    observe(t.doc, td, actual, sctx.awsvpc_network, attachment_id);
     // An essential container that exited stops the task.
     for (const auto& def : defs) {
       auto it = actual.find(def.value("name", ""));
@@ -337,7 +369,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       if (mode == "awsvpc" && !t.doc["attachments"].empty()) {
         json& att = t.doc["attachments"][0];
         att["status"] = "ATTACHED";
-        std::string ip = private_ip(actual, awsvpc_network());
+        std::string ip = private_ip(actual, sctx.awsvpc_network);
         att["details"].push_back({{"name", "macAddress"}, {"value", "0a:" + tid.substr(0, 2) + ":" + tid.substr(2, 2) + ":" +
                                                                         tid.substr(4, 2) + ":" + tid.substr(6, 2) + ":" +
                                                                         tid.substr(8, 2)}});
@@ -365,7 +397,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     runtime_.stop_container(it->second.id, def->value("stopTimeout", 30));
   }
   refresh();
-  observe(t.doc, td, actual, awsvpc_network(), attachment_id);
+  observe(t.doc, td, actual, sctx.awsvpc_network, attachment_id);
   double now = clock().now();
   for (auto& c : t.doc["containers"]) {
     c["lastStatus"] = "STOPPED";

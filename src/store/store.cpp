@@ -15,6 +15,29 @@
 //                     version, created_at, updated_at
 //   container_instances id, account, region, cluster_id -> clusters, arn, status, doc, version
 //   meta              key, value                               (daemon identity, ...)
+// Migration 3 (EC2 networking; ids are the AWS ids, e.g. vpc-0123456789abcdef0):
+//   ec2_scopes        account, region                          (default VPC already created)
+//   vpcs              vpc_id, account, region, cidr, is_default, doc, created_at
+//   subnets           subnet_id, account, region, vpc_id -> vpcs, az, cidr, doc, created_at
+//   security_groups   group_id, account, region, vpc_id -> vpcs, name, doc, created_at
+//                     UNIQUE(vpc_id, name)
+//   security_group_rules rule_id, group_id -> security_groups (cascade), is_egress,
+//                     referenced_group_id ('' for CIDR/prefix-list rules), doc, created_at
+//   ec2_tags          account, region, resource_id, resource_type, key, value
+//                     PRIMARY KEY(resource_id, key)
+// Migration 4 (ELBv2; the full layout is drawn in elbv2_repo.hpp):
+//   load_balancers    id, account, region, name, arn, type, dns_name, state, doc, attributes,
+//                     version, created_at                      UNIQUE(account, region, name)
+//   listeners         id, load_balancer_id -> load_balancers (cascade), arn, port, protocol, doc
+//                     UNIQUE(load_balancer_id, port)
+//   rules             id, listener_id -> listeners (cascade), arn, priority (NULL: default rule), doc
+//                     UNIQUE(listener_id, priority)
+//   rule_target_groups rule_id -> rules (cascade), target_group_id -> target_groups, weight
+//   target_groups     id, account, region, name, arn, protocol, target_type, doc, attributes
+//                     UNIQUE(account, region, name)
+//   targets           id, target_group_id -> target_groups (cascade), target_id, port,
+//                     availability_zone, state, reason, description, drain_until
+//                     UNIQUE(target_group_id, target_id, port)
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -73,12 +96,88 @@ CREATE TABLE container_instances (
   version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE ec2_scopes (account TEXT NOT NULL, region TEXT NOT NULL, PRIMARY KEY(account, region));
+CREATE TABLE vpcs (
+  vpc_id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+  cidr TEXT NOT NULL, is_default INTEGER NOT NULL, doc TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX vpcs_by_scope ON vpcs(account, region);
+CREATE TABLE subnets (
+  subnet_id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+  vpc_id TEXT NOT NULL REFERENCES vpcs(vpc_id), az TEXT NOT NULL, cidr TEXT NOT NULL,
+  doc TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE INDEX subnets_by_scope ON subnets(account, region);
+CREATE INDEX subnets_by_vpc ON subnets(vpc_id);
+CREATE TABLE security_groups (
+  group_id TEXT PRIMARY KEY, account TEXT NOT NULL, region TEXT NOT NULL,
+  vpc_id TEXT NOT NULL REFERENCES vpcs(vpc_id), name TEXT NOT NULL, doc TEXT NOT NULL, created_at REAL NOT NULL,
+  UNIQUE(vpc_id, name));
+CREATE INDEX security_groups_by_scope ON security_groups(account, region);
+CREATE TABLE security_group_rules (
+  rule_id TEXT PRIMARY KEY,
+  group_id TEXT NOT NULL REFERENCES security_groups(group_id) ON DELETE CASCADE,
+  is_egress INTEGER NOT NULL, referenced_group_id TEXT NOT NULL DEFAULT '', doc TEXT NOT NULL,
+  created_at REAL NOT NULL);
+CREATE INDEX security_group_rules_by_group ON security_group_rules(group_id, is_egress);
+CREATE INDEX security_group_rules_by_reference ON security_group_rules(referenced_group_id);
+CREATE TABLE ec2_tags (
+  account TEXT NOT NULL, region TEXT NOT NULL, resource_id TEXT NOT NULL, resource_type TEXT NOT NULL,
+  key TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(resource_id, key));
+CREATE INDEX ec2_tags_by_scope ON ec2_tags(account, region);
+)sql",
+    R"sql(
+CREATE TABLE load_balancers (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+  arn TEXT NOT NULL UNIQUE, type TEXT NOT NULL, dns_name TEXT NOT NULL, state TEXT NOT NULL,
+  doc TEXT NOT NULL, attributes TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL,
+  UNIQUE(account, region, name));
+CREATE TABLE listeners (
+  id INTEGER PRIMARY KEY,
+  load_balancer_id INTEGER NOT NULL REFERENCES load_balancers(id) ON DELETE CASCADE,
+  arn TEXT NOT NULL UNIQUE, port INTEGER NOT NULL, protocol TEXT NOT NULL, doc TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL,
+  UNIQUE(load_balancer_id, port));
+CREATE TABLE rules (
+  id INTEGER PRIMARY KEY,
+  listener_id INTEGER NOT NULL REFERENCES listeners(id) ON DELETE CASCADE,
+  arn TEXT NOT NULL UNIQUE, priority INTEGER, doc TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL,
+  UNIQUE(listener_id, priority));
+CREATE TABLE target_groups (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+  arn TEXT NOT NULL UNIQUE, protocol TEXT NOT NULL, target_type TEXT NOT NULL,
+  doc TEXT NOT NULL, attributes TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL,
+  UNIQUE(account, region, name));
+CREATE TABLE rule_target_groups (
+  rule_id INTEGER NOT NULL REFERENCES rules(id) ON DELETE CASCADE,
+  target_group_id INTEGER NOT NULL REFERENCES target_groups(id),
+  weight INTEGER NOT NULL,
+  PRIMARY KEY(rule_id, target_group_id));
+CREATE INDEX rule_target_groups_by_target_group ON rule_target_groups(target_group_id);
+CREATE TABLE targets (
+  id INTEGER PRIMARY KEY,
+  target_group_id INTEGER NOT NULL REFERENCES target_groups(id) ON DELETE CASCADE,
+  target_id TEXT NOT NULL, port INTEGER NOT NULL, availability_zone TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', description TEXT NOT NULL DEFAULT '',
+  drain_until REAL NOT NULL DEFAULT 0, registered_at REAL NOT NULL, updated_at REAL NOT NULL,
+  UNIQUE(target_group_id, target_id, port));
+CREATE INDEX targets_draining ON targets(state, drain_until);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
 DELETE FROM tasks; DELETE FROM container_instances;
 DELETE FROM services; DELETE FROM clusters; DELETE FROM task_definitions;
 DELETE FROM task_definition_families; DELETE FROM tags; DELETE FROM account_settings;
+DELETE FROM security_group_rules; DELETE FROM security_groups; DELETE FROM subnets; DELETE FROM vpcs;
+DELETE FROM ec2_tags; DELETE FROM ec2_scopes;
+DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE FROM listeners;
+DELETE FROM target_groups; DELETE FROM load_balancers;
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace

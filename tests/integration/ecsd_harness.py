@@ -1133,8 +1133,11 @@ def httpd_command(port=80, body="ok"):
 # An image reference whose pull fails at once (nothing listens on 127.0.0.1:1), so services with
 # desiredCount > 0 never start containers on the test machine's Docker engine.
 UNPULLABLE_IMAGE = "127.0.0.1:1/ecsd-it/never-pulled:latest"
-SUBNET = "subnet-0123456789abcdef0"
-SECURITY_GROUP = "sg-0123456789abcdef0"
+# The default VPC's subnet in us-east-1a and its default security group for account 000000000000:
+# ecsd derives these ids from account and region, so they are the same in every daemon (ECS checks
+# awsvpc subnets and security groups against EC2, as AWS does).
+SUBNET = "subnet-06b56746f1b4671e0"
+SECURITY_GROUP = "sg-0a06357c5ce80a6eb"
 AWSVPC_NETWORK = {
     "awsvpcConfiguration": {"subnets": [SUBNET], "securityGroups": [SECURITY_GROUP], "assignPublicIp": "DISABLED"}
 }

@@ -5,6 +5,7 @@
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/service_repo.hpp"
@@ -44,8 +45,8 @@ json default_deployment_configuration(const std::string& scheduling) {
           {"strategy", "ROLLING"}};
 }
 
-// Checks the network configuration against the task definition's network mode.
-void check_network(const json& td_doc, const json& svc) {
+// Checks the network configuration against the task definition's network mode and EC2.
+void check_network(store::Db& db, const RequestContext& ctx, const json& td_doc, const json& svc) {
   bool awsvpc = td_doc.value("networkMode", "") == "awsvpc";
   bool has = svc.contains("networkConfiguration");
   if (awsvpc && !has) invalid("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
@@ -53,6 +54,7 @@ void check_network(const json& td_doc, const json& svc) {
   if (has) {
     const json& vpc = svc["networkConfiguration"].value("awsvpcConfiguration", json::object());
     if (vpc.value("subnets", json::array()).empty()) invalid("subnets can not be empty.");
+    if (auto problem = domain::check_awsvpc_configuration(db, ctx.scope, vpc); !problem.empty()) invalid(problem);
   }
 }
 
@@ -135,7 +137,7 @@ json create_service(RequestContext& ctx, const json& in) {
     if (controller != "EXTERNAL") {
       if (!in.contains("taskDefinition")) invalid("TaskDefinition must be specified.");
       store::Record td = require_task_definition(db, ctx, in["taskDefinition"]);
-      check_network(td.doc, svc);
+      check_network(db, ctx, td.doc, svc);
       svc["taskDefinition"] = td.arn;
     }
     normalise_network(svc);
@@ -213,7 +215,7 @@ json update_service(RequestContext& ctx, const json& in) {
     }
     if (in.contains("taskDefinition") || in.contains("networkConfiguration")) {
       auto td = find_task_definition(db, ctx, svc["taskDefinition"]);
-      if (td) check_network(td->doc, svc);
+      if (td) check_network(db, ctx, td->doc, svc);
     }
     for (const char* k : {"platformVersion", "loadBalancers", "serviceRegistries", "capacityProviderStrategy"})
       if (in.contains(k) && svc.value(k, json()) != in[k]) {

@@ -2,6 +2,7 @@
 // the reconciler starts and stops the containers.
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/arn.hpp"
+#include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/task_repo.hpp"
@@ -61,6 +62,7 @@ json run_task(RequestContext& ctx, const json& in) {
       json& vpc = network["awsvpcConfiguration"];
       if (vpc.value("subnets", json::array()).empty()) invalid("subnets can not be empty.");
       if (!vpc.contains("assignPublicIp")) vpc["assignPublicIp"] = "DISABLED";
+      if (auto problem = domain::check_awsvpc_configuration(db, ctx.scope, vpc); !problem.empty()) invalid(problem);
     }
     json result = {{"tasks", json::array()}, {"failures", json::array()}};
     json constraints = in.value("placementConstraints", json::array());

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "ecsd/common/api_error.hpp"
+#include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/cluster_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
@@ -65,7 +66,9 @@ class ClustersTest : public ::testing::Test {
                {"desiredCount", desired},
                {"launchType", launch_type}};
     if (launch_type == "FARGATE")
-      in["networkConfiguration"] = {{"awsvpcConfiguration", {{"subnets", json::array({"subnet-1"})}}}};
+      in["networkConfiguration"] = {
+          {"awsvpcConfiguration",
+           {{"subnets", json::array({services::ec2::describe_subnets(ctx_, json::object())["Subnets"][0]["SubnetId"]})}}}};
     return create_service(ctx_, in)["service"];
   }
 

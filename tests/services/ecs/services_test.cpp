@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "ecsd/common/api_error.hpp"
+#include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/cluster_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
@@ -34,9 +35,11 @@ ApiError api_error(F&& fn) {
   return ApiError("<none>", "<no error thrown>");
 }
 
-json awsvpc_network() {
-  return {{"awsvpcConfiguration",
-           {{"subnets", json::array({"subnet-0abc"})}, {"securityGroups", json::array({"sg-0abc"})}}}};
+// The scope's default subnet and security group (EC2 creates the default VPC on first use).
+json awsvpc_network(services::RequestContext& ctx) {
+  json subnet = services::ec2::describe_subnets(ctx, json::object())["Subnets"][0]["SubnetId"];
+  json group = services::ec2::describe_security_groups(ctx, json::object())["SecurityGroups"][0]["GroupId"];
+  return {{"awsvpcConfiguration", {{"subnets", json::array({subnet})}, {"securityGroups", json::array({group})}}}};
 }
 
 class ServicesTest : public ::testing::Test {
@@ -66,7 +69,7 @@ class ServicesTest : public ::testing::Test {
     return create_service(ctx_, in)["service"];
   }
   json create_fargate(const std::string& name) {
-    return create(name, {{"taskDefinition", "app"}, {"launchType", "FARGATE"}, {"networkConfiguration", awsvpc_network()}});
+    return create(name, {{"taskDefinition", "app"}, {"launchType", "FARGATE"}, {"networkConfiguration", awsvpc_network(ctx_)}});
   }
   json update(const std::string& name, const json& extra) {
     json in = {{"cluster", "prod"}, {"service", name}};
@@ -192,7 +195,8 @@ TEST_F(ServicesTest, CreateServiceFargateFillsNetworkAndPlatformDefaults) {
   EXPECT_EQ(svc["launchType"], "FARGATE");
   EXPECT_EQ(svc["platformVersion"], "LATEST");
   EXPECT_EQ(svc["networkConfiguration"]["awsvpcConfiguration"]["assignPublicIp"], "DISABLED");
-  EXPECT_EQ(svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"], json::array({"subnet-0abc"}));
+  EXPECT_EQ(svc["networkConfiguration"]["awsvpcConfiguration"]["subnets"],
+            awsvpc_network(ctx_)["awsvpcConfiguration"]["subnets"]);
 }
 
 TEST_F(ServicesTest, CreateServiceInMissingClusterFails) {
