@@ -15,6 +15,7 @@
 #include "ecsd/common/clock.hpp"
 #include "ecsd/common/version.hpp"
 #include "ecsd/http/router.hpp"
+#include "ecsd/alb/data_plane.hpp"
 #include "ecsd/common/ids.hpp"
 #include "ecsd/http/server.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
@@ -123,6 +124,7 @@ struct Daemon::Impl {
   std::unique_ptr<services::Dispatcher> dispatcher;
   std::unique_ptr<runtime::DockerClient> docker;
   std::unique_ptr<reconciler::Reconciler> reconciler;
+  std::unique_ptr<alb::DataPlane> alb;
   std::unique_ptr<http::Server> server;
 };
 
@@ -163,12 +165,19 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
     auto* rec = impl_->reconciler.get();
     impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
   }
+  impl_->alb = std::make_unique<alb::DataPlane>(impl_->io, *impl_->store, alb::Options{c.host});
   auto* st = impl_->store.get();
   auto* rec = impl_->reconciler.get();
+  auto* lb = impl_->alb.get();
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
                                                  http::make_api_router(*impl_->dispatcher, {[st, rec] {
                                                    st->reset();
                                                    if (rec) rec->remove_all_runtime_objects();
+                                                 },
+                                                 [lb] {
+                                                   nlohmann::json out = nlohmann::json::object();
+                                                   for (const auto& [arn, port] : lb->ports()) out[arn] = port;
+                                                   return out.dump();
                                                  }}));
 }
 
@@ -183,7 +192,10 @@ int Daemon::run() {
   double grace_until = 0;
   // After a signal: wait until every connection has closed, or the grace period is over.
   std::function<void()> wait_idle = [&] {
-    if (impl_->server->idle()) return;
+    if (impl_->server->idle()) {
+      io.stop();  // ALB keep-alive connections and health checks end with the loop
+      return;
+    }
     if (clock().monotonic() > grace_until) {
       spdlog::warn("shutdown grace period over; stopping");
       io.stop();
@@ -198,6 +210,7 @@ int Daemon::run() {
     if (ec) return;
     spdlog::info("signal {}: finishing in-flight requests", sig);
     impl_->server->stop();
+    impl_->alb->stop();
     grace_until = clock().monotonic() + 10;
     // Give the stop a moment to reach the connections' strands before checking.
     poll.expires_after(std::chrono::milliseconds(5));
@@ -206,6 +219,7 @@ int Daemon::run() {
     });
   });
   if (impl_->reconciler) impl_->reconciler->start();
+  impl_->alb->start();
   impl_->server->start();
   spdlog::info("ecsd {} listening on {}:{} (data dir {}, account {})", kVersion, impl_->cfg.host, port(),
                impl_->cfg.data_dir, impl_->cfg.account_id);
@@ -215,6 +229,7 @@ int Daemon::run() {
   for (auto& t : threads) t.join();
   if (impl_->reconciler) impl_->reconciler->stop();
   impl_->server.reset();
+  impl_->alb.reset();
   impl_->dispatcher.reset();
   impl_->store.reset();
   spdlog::info("ecsd stopped");

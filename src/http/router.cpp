@@ -21,6 +21,8 @@ RequestHandler make_api_router(services::Dispatcher& dispatcher, RouterHooks hoo
                                 {"version", kVersion},
                                 {"uptime_seconds", static_cast<long long>(clock().monotonic() - started)}}
                      .dump();
+      } else if (path == "/_ecsd/listeners" && req.method == "GET") {
+        r.body = hooks.listeners ? hooks.listeners() : "{}";
       } else if ((path == "/_ecsd/reset" || path == "/moto-api/reset") && req.method == "POST") {
         hooks.reset();
         spdlog::info("state reset via {}", path);

@@ -13,6 +13,7 @@
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/store/cluster_repo.hpp"
+#include "ecsd/store/elbv2_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
 #include "ecsd/store/task_definition_repo.hpp"
 #include "ecsd/store/task_repo.hpp"
@@ -46,11 +47,27 @@ bool has_health_check(const store::TaskRow& t) {
   return false;
 }
 
-// A task counts towards the service's healthy tasks once RUNNING and, if it has health checks, HEALTHY.
-bool healthy(const store::TaskRow& t) {
+// The load balancer states of a task's targets ("" when it has none).
+std::vector<std::string> target_states(store::Db& db, const store::TaskRow& t) {
+  std::vector<std::string> out;
+  for (const auto& tg : t.doc["_ecsd"].value("targets", json::array())) {
+    auto group = store::TargetGroupRepo(db).find_by_arn(tg.value("tg", ""));
+    if (!group) continue;
+    auto row = store::TargetRepo(db).find(group->id, tg.value("id", ""), tg.value("port", 0));
+    out.push_back(row ? row->state : "");
+  }
+  return out;
+}
+
+// A task counts towards the service's healthy tasks once RUNNING, HEALTHY if it has container
+// health checks, and healthy in every target group it is registered in.
+bool healthy(store::Db& db, const store::TaskRow& t) {
   if (t.status != "RUNNING") return false;
   std::string h = t.doc.value("healthStatus", "UNKNOWN");
-  return has_health_check(t) ? h == "HEALTHY" : h != "UNHEALTHY";
+  if (has_health_check(t) ? h != "HEALTHY" : h == "UNHEALTHY") return false;
+  for (const auto& state : target_states(db, t))
+    if (state != "healthy" && state != "unavailable") return false;
+  return true;
 }
 
 int progress(const store::TaskRow& t) {
@@ -168,6 +185,21 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         stop_task(*t, "Task failed container health checks");
       }
     }
+    // 1b. Replace tasks their load balancer finds unhealthy, once the grace period is over.
+    double grace = doc.value("healthCheckGracePeriodSeconds", 0);
+    for (auto* t : std::vector<store::TaskRow*>(live)) {
+      if (t->status != "RUNNING" || now < t->doc.value("startedAt", now) + grace) continue;
+      const json targets = t->doc["_ecsd"].value("targets", json::array());
+      auto states = target_states(db, *t);
+      for (std::size_t i = 0; i < states.size() && i < targets.size(); ++i)
+        if (states[i] == "unhealthy") {
+          std::string tg = targets[i].value("tg", "");
+          add_event(doc, now, "(service " + name + ") (task " + domain::task_id(t->arn) +
+                                  ") failed ELB health checks in (target-group " + tg + ")");
+          stop_task(*t, "Task failed ELB health checks in (target-group " + tg + ")");
+          break;
+        }
+    }
     // 2. Surplus tasks of the primary deployment: least progressed, then newest, go first.
     std::vector<store::TaskRow*> mine;
     for (auto* t : live)
@@ -268,11 +300,11 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     // 4. Stop old deployments' tasks while the service stays above minimumHealthyPercent.
     int min_healthy = static_cast<int>(std::ceil(desired * min_pct / 100.0));
     int healthy_now = 0;
-    for (auto* t : live) healthy_now += healthy(*t) ? 1 : 0;
+    for (auto* t : live) healthy_now += healthy(db, *t) ? 1 : 0;
     std::vector<std::string> old_stopped;
     for (auto* t : std::vector<store::TaskRow*>(live)) {
       if (in_primary(t)) continue;
-      bool counts = healthy(*t);
+      bool counts = healthy(db, *t);
       if (counts && healthy_now - 1 < min_healthy) continue;
       if (counts) --healthy_now;
       old_stopped.push_back(t->arn);
@@ -309,7 +341,7 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     // 6. Steady state.
     bool primary_healthy = true;
     for (auto* t : live)
-      if (in_primary(t)) primary_healthy = primary_healthy && healthy(*t);
+      if (in_primary(t)) primary_healthy = primary_healthy && healthy(db, *t);
     bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy;
     if (steady) {
       if ((*primary).value("rolloutState", "") != "COMPLETED") {

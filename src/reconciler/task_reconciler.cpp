@@ -7,9 +7,12 @@
 
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/clock.hpp"
+#include "ecsd/domain/elb.hpp"
 #include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/store/elbv2_repo.hpp"
+#include "ecsd/store/service_repo.hpp"
 #include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::reconciler {
@@ -90,6 +93,38 @@ std::string private_ip(const Actual& actual, const std::string& network) {
     if (it != st.network_ips.end() && !it->second.empty()) return it->second;
   }
   return "";
+}
+
+// Registers a service task in its service's target groups, as ECS does once the task runs.
+// @return [{tg, id, port}] of what was registered.
+json register_in_target_groups(store::Db& db, const store::TaskRow& t, double now) {
+  json out = json::array();
+  auto svc = store::ServiceRepo(db).find_by_arn(t.service_arn);
+  if (!svc) return out;
+  for (const auto& lb : svc->doc.value("loadBalancers", json::array())) {
+    std::string tg = lb.value("targetGroupArn", "");
+    auto group = tg.empty() ? std::nullopt : store::TargetGroupRepo(db).find_by_arn(tg);
+    if (!group) continue;
+    std::string cname = lb.value("containerName", "");
+    int cport = lb.value("containerPort", 0);
+    domain::elb::TargetRef ref;
+    if (group->target_type == "ip") {
+      for (const auto& d : t.doc["attachments"].empty() ? json::array() : t.doc["attachments"][0].value("details", json::array()))
+        if (d.value("name", "") == "privateIPv4Address") ref.id = d.value("value", "");
+      ref.port = cport;
+    } else {
+      auto ci = store::ContainerInstanceRepo(db).find_by_arn(t.container_instance_arn);
+      if (ci) ref.id = ci->doc.value("ec2InstanceId", "");
+      for (const auto& c : t.doc["containers"])
+        if (c.value("name", "") == cname)
+          for (const auto& b : c.value("networkBindings", json::array()))
+            if (b.value("containerPort", 0) == cport) ref.port = b.value("hostPort", 0);
+    }
+    if (ref.id.empty() || ref.port == 0) continue;
+    domain::elb::register_targets(db, tg, {ref}, now);
+    out.push_back({{"tg", tg}, {"id", ref.id}, {"port", ref.port}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -378,6 +413,10 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         att["details"].push_back({{"name", "privateDnsName"}, {"value", "ip-" + dashed + ".ec2.internal"}});
         att["details"].push_back({{"name", "privateIPv4Address"}, {"value", ip}});
       }
+      if (!t.service_arn.empty()) {
+        double reg_now = clock().now();
+        t.doc["_ecsd"]["targets"] = store_.write([&](store::Db& db) { return register_in_target_groups(db, t, reg_now); });
+      }
       save();
       return {};
     }
@@ -385,7 +424,29 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     return t.status == "RUNNING" ? Outcome{} : Outcome{0.5};
   }
 
-  // desired STOPPED: stop what runs, then record how each container ended.
+  // desired STOPPED: first take the task out of its target groups and let connections drain
+  // (lastStatus DEACTIVATING for the group's deregistration delay), as ECS does.
+  const json targets = t.doc["_ecsd"].value("targets", json::array());
+  if (!targets.empty()) {
+    double now = clock().now();
+    if (!t.doc["_ecsd"].contains("drain_until")) {
+      double until = store_.write([&](store::Db& db) {
+        double latest = now;
+        for (const auto& tg : targets) {
+          auto group = store::TargetGroupRepo(db).find_by_arn(tg.value("tg", ""));
+          if (!group) continue;
+          domain::elb::deregister_targets(db, *group, {{tg.value("id", ""), tg.value("port", 0), ""}}, now);
+          latest = std::max(latest, now + domain::elb::deregistration_delay(*group));
+        }
+        return latest;
+      });
+      t.doc["_ecsd"]["drain_until"] = until;
+      t.status = "DEACTIVATING";
+      save();
+    }
+    double until = t.doc["_ecsd"].value("drain_until", 0.0);
+    if (until > now) return {std::min(until - now, 1.0)};
+  }
   if (t.status != "STOPPING" && t.status != "DEPROVISIONING") {
     t.status = "STOPPING";
     if (!t.doc.contains("stoppingAt")) t.doc["stoppingAt"] = clock().now();

@@ -9,7 +9,8 @@
 namespace ecsd::http {
 
 struct RouterHooks {
-  std::function<void()> reset;  // wipes all state
+  std::function<void()> reset;                // wipes all state
+  std::function<std::string()> listeners;     // JSON: where each ALB listener is served (may be empty)
 };
 
 /// @return a request handler for the API port.
