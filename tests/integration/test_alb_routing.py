@@ -1,0 +1,128 @@
+"""The ALB data plane with real containers: an ECS service behind an application load balancer,
+HTTP through the listener reaching both tasks, rules (fixed-response, redirect), health checks
+turning targets healthy, draining on scale-down and 503 with no targets."""
+
+import os
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ecsd_harness import DockerTestCase, busybox_container, free_port, main  # noqa: E402
+
+CLUSTER = "alb"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url, timeout=3.0):
+    """GET without proxies or redirects; returns (status, headers, body)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read().decode()
+
+
+class AlbRoutingTest(DockerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.ec2 = self.client("ec2")
+        self.elb = self.client("elbv2")
+        subnets = [s["SubnetId"] for s in self.ec2.describe_subnets()["Subnets"]][:2]
+        vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        self.group = self.ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+        self.subnet = subnets[0]
+        self.lb = self.elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
+        self.tg = self.elb.create_target_group(
+            Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", HealthCheckPath="/",
+            HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
+            UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+        self.elb.modify_target_group_attributes(
+            TargetGroupArn=self.tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "2"}])
+        self.port = free_port()
+        self.listener = self.elb.create_listener(
+            LoadBalancerArn=self.lb["LoadBalancerArn"], Protocol="HTTP", Port=self.port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": self.tg}])["Listeners"][0]["ListenerArn"]
+        self.ecs().create_cluster(clusterName=CLUSTER)
+        self.ecs().register_task_definition(
+            family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[busybox_container(
+                "web", memory=None, portMappings=[{"containerPort": 80}],
+                command="mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www",
+                linuxParameters={"initProcessEnabled": True})])
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def health(self):
+        return {d["Target"]["Id"]: d["TargetHealth"]["State"]
+                for d in self.elb.describe_target_health(TargetGroupArn=self.tg)["TargetHealthDescriptions"]}
+
+    def create_service(self, desired):
+        self.ecs().create_service(
+            cluster=CLUSTER, serviceName="web", taskDefinition="web", desiredCount=desired, launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": [self.subnet], "securityGroups": [self.group]}},
+            loadBalancers=[{"targetGroupArn": self.tg, "containerName": "web", "containerPort": 80}],
+            healthCheckGracePeriodSeconds=10)
+
+    def test_service_behind_the_load_balancer_gets_traffic_and_drains(self):
+        # The listener really listens on its port, and says so.
+        self.wait_for(lambda: f'"{self.listener}":{self.port}' in self.http_get(
+            f"{self.daemon.endpoint}/_ecsd/listeners")[1] or None, timeout=10, message="listener served")
+        # No targets yet: 503, as ELB answers.
+        self.assertEqual(self.wait_for(lambda: fetch(self.url())[0] == 503 or None, timeout=10), True)
+
+        self.create_service(2)
+        states = self.wait_for(lambda: (lambda h: h if len(h) == 2 and set(h.values()) == {"healthy"} else None)(
+            self.health()), timeout=60, message="two healthy targets")
+        # The targets are the tasks' private IPs, inside the task's subnet (172.31.0.0/20).
+        for ip in states:
+            self.assertTrue(ip.startswith("172.31."), ip)
+        bodies = set()
+        for _ in range(6):
+            status, headers, body = fetch(self.url())
+            self.assertEqual(status, 200)
+            bodies.add(body.strip())
+        self.assertEqual(len(bodies), 2, f"round robin should reach both tasks: {bodies}")
+
+        svc = self.wait_for(lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "COMPLETED" else None)(
+            self.ecs().describe_services(cluster=CLUSTER, services=["web"])["services"][0]), timeout=30)
+        self.assertEqual(svc["runningCount"], 2)
+
+        # Scale to 0: targets drain, then go; the tasks stop after the deregistration delay.
+        self.ecs().update_service(cluster=CLUSTER, service="web", desiredCount=0)
+        self.wait_for(lambda: "draining" in self.health().values() or not self.health() or None, timeout=20)
+        self.wait_for(lambda: not self.health() or None, timeout=30, message="targets removed after draining")
+        self.wait_for(lambda: fetch(self.url())[0] == 503 or None, timeout=10)
+        tasks = self.ecs().list_tasks(cluster=CLUSTER, serviceName="web", desiredStatus="STOPPED")["taskArns"]
+        self.assertEqual(len(tasks), 2)
+
+    def test_rules_fixed_response_and_redirect(self):
+        self.elb.create_rule(
+            ListenerArn=self.listener, Priority=10,
+            Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/teapot*"]}}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "short and stout"}}])
+        self.elb.create_rule(
+            ListenerArn=self.listener, Priority=20,
+            Conditions=[{"Field": "path-pattern", "Values": ["/old/*"]}],
+            Actions=[{"Type": "redirect", "RedirectConfig": {
+                "Path": "/new/#{path}", "StatusCode": "HTTP_302", "Query": "from=old"}}])
+        status, _, body = self.wait_for(lambda: (lambda r: r if r[0] == 418 else None)(fetch(self.url("/teapot"))),
+                                        timeout=10, message="fixed response rule")
+        self.assertEqual(body, "short and stout")
+        status, headers, _ = fetch(self.url("/old/page"))
+        self.assertEqual(status, 302)
+        self.assertEqual(headers.get("Location"), f"http://127.0.0.1:{self.port}/new/old/page?from=old")
+        # Everything else goes to the default action: the group has no targets, so 503.
+        self.assertEqual(fetch(self.url("/other"))[0], 503)
+
+
+if __name__ == "__main__":
+    main()
