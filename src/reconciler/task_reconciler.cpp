@@ -239,7 +239,10 @@ Outcome Reconciler::task_pass(const std::string& arn) {
                                                      {domain::kLabelInstance, opt_.instance_id}};
         std::string network = cidr.empty() ? awsvpc_network() : "ecsd-" + subnet_id;
         try {
-          runtime_.ensure_network({network, cidr, "", labels});
+          // A subnet network is shared by every daemon on the engine: it carries no daemon's label,
+          // and whichever daemon resets while nobody uses it removes it.
+          if (!cidr.empty()) runtime_.ensure_network({network, cidr, "", {{domain::kLabelManaged, "true"}}});
+          else runtime_.ensure_network({network, cidr, "", labels});
         } catch (const runtime::RuntimeError& e) {
           if (cidr.empty()) {
             fail("TaskFailedToStart", std::string("ResourceInitializationError: unable to create the task network: ") + e.what());
@@ -360,7 +363,19 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         runtime_.start_container(it->second.id);
         started = true;
       } catch (const runtime::RuntimeError& e) {
-        fail("TaskFailedToStart", std::string("CannotStartContainerError: ") + e.what());
+        std::string what = e.what();
+        int retries = t.doc["_ecsd"].value("network_retries", 0);
+        if (mode == "awsvpc" && what.find("network") != std::string::npos && what.find("not found") != std::string::npos &&
+            retries < 5) {
+          // The subnet's engine network went away between its creation and this start (another
+          // daemon sharing the engine removed it while unused): start over from provisioning.
+          for (const auto& [cname, st] : actual) runtime_.remove_container(st.id, true);
+          t.doc["_ecsd"]["network_retries"] = retries + 1;
+          t.status = "PROVISIONING";
+          save();
+          return {0.2};
+        }
+        fail("TaskFailedToStart", "CannotStartContainerError: " + what);
       }
     }
     if (started) refresh();

@@ -143,11 +143,13 @@ class NetworkingTest(DockerTestCase):
         self.assertEqual(web_c["networkInterfaces"][0]["privateIpv4Address"], ip)
         self.assertEqual(web_c["networkInterfaces"][0]["attachmentId"], attachment["id"])
 
-        # The task network is ecsd's own, labelled for this daemon; web holds the namespace.
-        net_name = f"ecsd-{self.daemon.instance_id()[:12]}-awsvpc"
+        # The task network is ecsd's network of the task's subnet, with the subnet's CIDR (shared by the
+        # daemons on this engine, so it carries ecsd.managed but no daemon's label); web holds the namespace.
+        net_name = f"ecsd-{details['subnetId']}"
         network = docker_inspect(net_name, kind="network")
         self.assertIsNotNone(network, f"no Docker network {net_name}")
-        self.assertEqual(network["Labels"].get("ecsd.instance"), self.daemon.instance_id())
+        self.assertEqual(network["Labels"].get("ecsd.managed"), "true")
+        self.assertEqual(network["IPAM"]["Config"][0]["Subnet"], "172.31.0.0/20")
         web_info = docker_inspect(web_c["runtimeId"])
         self.assertEqual(web_info["HostConfig"]["NetworkMode"], net_name)
         self.assertEqual(web_info["NetworkSettings"]["Networks"][net_name]["IPAddress"], ip)
