@@ -7,15 +7,18 @@
 // accepted. The result is one machine-readable line of key=value pairs on stdout:
 //
 //   ecsd_load target=DescribeServices concurrency=8 ops=51234 seconds=5.001 rps=10245.0
-//             p50_ms=0.712 p99_ms=2.301 max_ms=9.874 errors=0 conn_errors=0
+//             p50_ms=0.712 p99_ms=2.301 max_ms=9.874 errors=0 conn_errors=0 warmup_ops=9876 client_cpu_s=4.12
 //
 // ops, seconds, rps and the latencies cover the measured window only (after --warmup); errors counts
 // measured answers that are not 2xx; conn_errors counts connect/read/write failures and timeouts over
-// the whole run (each one also drops and reopens that worker's connection).
+// the whole run (each one also drops and reopens that worker's connection); warmup_ops counts the
+// answers received during the warmup; client_cpu_s is this process's own CPU time (user + system),
+// worth knowing when the load generator shares the machine's CPUs with the server.
 //
 // This is the only translation unit with Beast client templates.
 #include <utility>  // Boost 1.74 asio uses std::exchange without including <utility> (GCC 12).
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -216,6 +219,7 @@ struct Worker {
   std::vector<std::uint32_t> latencies_us;  // measured requests only
   std::uint64_t errors = 0;
   std::uint64_t conn_errors = 0;
+  std::uint64_t warmup_ops = 0;  // answers received during the warmup
   Clock::time_point last_done{};
   // For the watchdog: when the request in flight started (0 when idle) and the socket to abort.
   std::atomic<std::int64_t> inflight_since_ns{0};
@@ -315,6 +319,7 @@ void run_worker(Shared& sh, Worker& w) {
       if (sh.error_sample.empty())
         sh.error_sample = std::to_string(status) + " " + res.body().substr(0, 400);
     }
+    if (!measured) ++w.warmup_ops;
     if (measured) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(done - start).count();
       w.latencies_us.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(us, UINT32_MAX)));
@@ -379,12 +384,13 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
 
   std::vector<std::uint32_t> all;
-  std::uint64_t errors = 0, conn_errors = 0;
+  std::uint64_t errors = 0, conn_errors = 0, warmup_ops = 0;
   Clock::time_point last = sh.measure_start;
   for (auto& w : workers) {
     all.insert(all.end(), w->latencies_us.begin(), w->latencies_us.end());
     errors += w->errors;
     conn_errors += w->conn_errors;
+    warmup_ops += w->warmup_ops;
     if (!w->latencies_us.empty()) last = std::max(last, w->last_done);
   }
   double seconds = std::chrono::duration<double>(last - sh.measure_start).count();
@@ -392,14 +398,18 @@ int main(int argc, char** argv) {
   double rps = seconds > 0 ? static_cast<double>(ops) / seconds : 0.0;
   double p50 = percentile_ms(all, 50), p99 = percentile_ms(all, 99);
   double max_ms = all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()) / 1000.0;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  double client_cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                      static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 
   std::string op = opt.target.substr(opt.target.rfind('.') + 1);
   std::printf(
       "ecsd_load%s%s target=%s concurrency=%d ops=%llu seconds=%.3f rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f "
-      "errors=%llu conn_errors=%llu\n",
+      "errors=%llu conn_errors=%llu warmup_ops=%llu client_cpu_s=%.2f\n",
       opt.label.empty() ? "" : " label=", opt.label.c_str(), op.c_str(), opt.concurrency,
       static_cast<unsigned long long>(ops), seconds, rps, p50, p99, max_ms, static_cast<unsigned long long>(errors),
-      static_cast<unsigned long long>(conn_errors));
+      static_cast<unsigned long long>(conn_errors), static_cast<unsigned long long>(warmup_ops), client_cpu);
   if (!sh.error_sample.empty()) std::fprintf(stderr, "ecsd_load: first non-2xx answer: %s\n", sh.error_sample.c_str());
   if (aborted) std::fprintf(stderr, "ecsd_load: %llu request(s) aborted after %.1f s\n",
                             static_cast<unsigned long long>(aborted), opt.request_timeout);

@@ -34,9 +34,10 @@ TARGET_PREFIX=AmazonEC2ContainerServiceV20141113
 AUTH='AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/ecs/aws4_request, SignedHeaders=host, Signature=0'
 
 # Workload bodies. RegisterTaskDefinition uses one family; {n} makes every request's body distinct.
+# The service has desiredCount 0 so that ecsd's scheduler never starts a container during the run.
 CLUSTER_BODY='{"clusterName":"bench"}'
 TASKDEF_BODY='{"family":"bench","containerDefinitions":[{"name":"app","image":"nginx:latest","memory":128,"essential":true}]}'
-SERVICE_BODY='{"cluster":"bench","serviceName":"svc","taskDefinition":"bench","desiredCount":1}'
+SERVICE_BODY='{"cluster":"bench","serviceName":"svc","taskDefinition":"bench","desiredCount":0}'
 DESCRIBE_BODY='{"cluster":"bench","services":["svc"]}'
 REGISTER_TEMPLATE='{"family":"bench","containerDefinitions":[{"name":"app","image":"nginx:latest","memory":128,"essential":true,"environment":[{"name":"N","value":"{n}"}]}]}'
 
@@ -74,11 +75,14 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------- helpers
 now_us() { local t=${EPOCHREALTIME/./}; echo "$((10#$t))"; }
 
-# A port nobody listens on: random in 20000..59999, probed with bash's /dev/tcp.
+# A port nobody listens on, below the kernel's ephemeral range (so that no client socket can hold
+# it), probed with bash's /dev/tcp.
 free_port() {
-  local p
+  local p lo hi=59999
+  lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 60000)
+  ((lo > 21000)) && hi=$((lo - 1))
   for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % (hi - 20000 + 1)))
     if ! { exec 8<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return 0; fi
     exec 8<&- 8>&-
   done
@@ -103,23 +107,23 @@ probe() {
   [[ $line =~ ^HTTP/1\.[01]\ 2[0-9][0-9] ]]
 }
 
-# Polls probe with no pause until it succeeds (or TIMEOUT_S passes); prints ms since START_US.
+# wait_ready START_US PORT PID health|OPERATION [BODY]: polls probe with no pause until it succeeds
+# and prints the ms since START_US. Returns 1 after TIMEOUT_S seconds, 2 if process PID exited.
 wait_ready() {
-  local start_us=$1 port=$2 what=$3 body=${4:-} deadline=$(( $1 + ${TIMEOUT_S:-15} * 1000000 )) t
+  local start_us=$1 port=$2 pid=$3 what=$4 body=${5:-} deadline=$(( $1 + ${TIMEOUT_S:-15} * 1000000 )) t rc=0
   trap '' PIPE
   while :; do
     if probe "$port" "$what" "$body"; then
       t=$(now_us)
-      trap - PIPE
       awk -v d=$((t - start_us)) 'BEGIN { printf "%.1f\n", d / 1000 }'
-      return 0
+      break
     fi
+    if ! kill -0 "$pid" 2>/dev/null; then rc=2; break; fi
     t=$(now_us)
-    if ((t > deadline)); then
-      trap - PIPE
-      return 1
-    fi
+    if ((t > deadline)); then rc=1; break; fi
   done
+  trap - PIPE
+  return "$rc"
 }
 
 # start_server NAME CMD... : starts CMD in its own session; sets SERVER_PID, START_US.
@@ -130,6 +134,26 @@ start_server() {
   setsid "$@" >>"$LOGDIR/$name.log" 2>&1 </dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
+}
+
+# start_ecsd DATA_DIR health|OPERATION [BODY]: starts ecsd on a free port and waits for the first
+# 2xx answer; sets ECSD_PORT, SERVER_PID and READY_MS (ms from exec). Retries on a new port if the
+# daemon exits (a port taken between the probe and the bind).
+start_ecsd() {
+  local dir=$1 what=$2 body=${3:-} attempt rc
+  for attempt in 1 2 3; do
+    ECSD_PORT=$(free_port)
+    start_server ecsd "$ECSD" --host 127.0.0.1 --port "$ECSD_PORT" --data-dir "$dir" --log-level warn
+    rc=0
+    READY_MS=$(wait_ready "$START_US" "$ECSD_PORT" "$SERVER_PID" "$what" "$body") || rc=$?
+    ((rc == 0)) && return 0
+    stop_server "$SERVER_PID" ecsd
+    if ((rc == 2)) && grep -q 'in use' "$LOGDIR/ecsd.log"; then continue; fi
+    break
+  done
+  echo "ecsd did not answer $what (wait_ready rc=$rc); log:" >&2
+  cat "$LOGDIR/ecsd.log" >&2
+  exit 1
 }
 
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -157,19 +181,24 @@ setup_workload() {
   call "$port" DescribeServices "$DESCRIBE_BODY"
 }
 
-# run_load SERVER PORT  -> fills RESULT[SERVER,OP,C] with the ecsd_load line
-declare -A RESULT
+# CPU time (user + system) a process has used so far, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# run_load SERVER PORT PID OP CONCURRENCY -> RESULT[SERVER,OP,C] holds the ecsd_load line and
+# CPU[SERVER,OP,C] the server's CPU time per answered request (warmup included) in microseconds.
+declare -A RESULT CPU
 run_load() {
-  local server=$1 port=$2 op c line
-  for op in DescribeServices RegisterTaskDefinition; do
-    for c in $CONCURRENCY; do
-      local args=(--port "$port" --target "$op" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --label "$server")
-      if [[ $op == DescribeServices ]]; then args+=(--body "$DESCRIBE_BODY"); else args+=(--template --body "$REGISTER_TEMPLATE"); fi
-      line=$("$LOAD" "${args[@]}" 2> >(sed 's/^/  /' >&2)) || true
-      echo "  $line"
-      RESULT[$server,$op,$c]=$line
-    done
-  done
+  local server=$1 port=$2 pid=$3 op=$4 c=$5 line t0 t1
+  local args=(--port "$port" --target "$op" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --label "$server")
+  if [[ $op == DescribeServices ]]; then args+=(--body "$DESCRIBE_BODY"); else args+=(--template --body "$REGISTER_TEMPLATE"); fi
+  t0=$(cpu_ticks "$pid")
+  line=$("$LOAD" "${args[@]}" 2> >(sed 's/^/  /' >&2)) || true
+  t1=$(cpu_ticks "$pid")
+  echo "  $line"
+  RESULT[$server,$op,$c]=$line
+  CPU[$server,$op,$c]=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n=$(( $(num ops "$line") + $(num warmup_ops "$line") )) \
+    'BEGIN { if (n > 0) printf "%.0f", d / hz * 1e6 / n; else print "n/a" }')
 }
 
 # ---------------------------------------------------------------- build
@@ -207,14 +236,12 @@ for i in $(seq "$STARTS"); do
   for what in health ListClusters; do
     d=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench-data.XXXXXX")
     TMPDIRS+=("$d")
-    port=$(free_port)
-    start_server ecsd "$ECSD" --host 127.0.0.1 --port "$port" --data-dir "$d" --log-level warn
     if [[ $what == health ]]; then
-      ms=$(wait_ready "$START_US" "$port" health) || { echo "ecsd did not answer; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
-      HEALTH_MS+=("$ms")
+      start_ecsd "$d" health
+      HEALTH_MS+=("$READY_MS")
     else
-      ms=$(wait_ready "$START_US" "$port" ListClusters '{}') || { echo "ecsd did not answer; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
-      LIST_MS+=("$ms")
+      start_ecsd "$d" ListClusters '{}'
+      LIST_MS+=("$READY_MS")
     fi
     stop_server "$SERVER_PID" ecsd
   done
@@ -224,35 +251,23 @@ echo "  ECS ListClusters    ms: ${LIST_MS[*]}"
 ECSD_HEALTH_MED=$(echo "${HEALTH_MS[*]}" | median); ECSD_HEALTH_MAX=$(echo "${HEALTH_MS[*]}" | maxof)
 ECSD_LIST_MED=$(echo "${LIST_MS[*]}" | median); ECSD_LIST_MAX=$(echo "${LIST_MS[*]}" | maxof)
 
-# ---------------------------------------------------------------- (b) idle RSS, (c) load, (d) peak RSS
+# ---------------------------------------------------------------- (b) idle RSS
 echo
-echo "== ecsd: throughput (${DURATION} s per run after ${WARMUP} s warmup)"
+echo "== ecsd: idle RSS"
 d=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench-data.XXXXXX")
 TMPDIRS+=("$d")
-ECSD_PORT=$(free_port)
-start_server ecsd "$ECSD" --host 127.0.0.1 --port "$ECSD_PORT" --data-dir "$d" --log-level warn
+ECSD_DATA=$d
+start_ecsd "$d" health
 ECSD_PID=$SERVER_PID
-wait_ready "$START_US" "$ECSD_PORT" health >/dev/null || { echo "ecsd did not start; log:" >&2; cat "$LOGDIR/ecsd.log" >&2; exit 1; }
 ECSD_START_RSS=$(rss_kb "$ECSD_PID" VmRSS)
 call "$ECSD_PORT" ListClusters '{}'
 call "$ECSD_PORT" DescribeClusters '{}'
 sleep 1
 ECSD_IDLE_RSS=$(rss_kb "$ECSD_PID" VmRSS)
+echo "  $(mb "$ECSD_START_RSS") MB right after start, $(mb "$ECSD_IDLE_RSS") MB idle after a few requests"
 setup_workload "$ECSD_PORT"
-run_load ecsd "$ECSD_PORT"
-ECSD_END_RSS=$(rss_kb "$ECSD_PID" VmRSS)
-ECSD_PEAK_RSS=$(rss_kb "$ECSD_PID" VmHWM)
-ECSD_DB_KB=$(du -sk "$d" | cut -f1)
-kill -0 "$ECSD_PID" 2>/dev/null || echo "  WARNING: ecsd exited during the run (see log below)"
-stop_server "$ECSD_PID" ecsd
-echo "  RSS: $(mb "$ECSD_START_RSS") MB after start, $(mb "$ECSD_IDLE_RSS") MB idle after a few requests," \
-  "$(mb "$ECSD_END_RSS") MB after the load, peak (VmHWM) $(mb "$ECSD_PEAK_RSS") MB; data dir $(mb "$ECSD_DB_KB") MB"
-if grep -qiE 'error|critical|warn' "$LOGDIR/ecsd.log" 2>/dev/null; then
-  echo "  ecsd log (warnings and errors):"
-  grep -iE 'error|critical|warn' "$LOGDIR/ecsd.log" | sort | uniq -c | sort -rn | head -20 | sed 's/^/    /'
-fi
 
-# ---------------------------------------------------------------- moto
+# ---------------------------------------------------------------- moto, started next to ecsd
 MOTO=0
 if [[ $SKIP_MOTO == 1 ]]; then
   echo
@@ -264,23 +279,45 @@ else
   MOTO=1
   MOTO_VERSION=$("$PYTHON" -c 'import moto; print(moto.__version__)')
   echo
-  echo "== moto $MOTO_VERSION ($PYTHON -m moto.server, werkzeug threaded server): first request after start"
+  echo "== moto $MOTO_VERSION ($PYTHON -m moto.server, werkzeug threaded server): first request after start, idle RSS"
   MOTO_PORT=$(free_port)
   start_server moto "$PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT"
   MOTO_PID=$SERVER_PID
-  MOTO_FIRST_MS=$(TIMEOUT_S=60 wait_ready "$START_US" "$MOTO_PORT" ListClusters '{}') || {
+  MOTO_FIRST_MS=$(TIMEOUT_S=60 wait_ready "$START_US" "$MOTO_PORT" "$MOTO_PID" ListClusters '{}') || {
     echo "moto did not start; log:" >&2; cat "$LOGDIR/moto.log" >&2; exit 1; }
-  echo "  ECS ListClusters    ms: $MOTO_FIRST_MS"
   call "$MOTO_PORT" DescribeClusters '{}'
   sleep 1
   MOTO_IDLE_RSS=$(rss_kb "$MOTO_PID" VmRSS)
-  echo
-  echo "== moto: throughput (${DURATION} s per run after ${WARMUP} s warmup)"
+  echo "  ECS ListClusters after $MOTO_FIRST_MS ms; $(mb "$MOTO_IDLE_RSS") MB idle"
   setup_workload "$MOTO_PORT"
-  run_load moto "$MOTO_PORT"
+fi
+
+# ---------------------------------------------------------------- (c) throughput, (d) peak RSS
+# Each ecsd run is followed directly by the same run against moto, so that both see about the
+# same background load when the machine is shared.
+echo
+echo "== throughput (${DURATION} s per run after ${WARMUP} s warmup)"
+for op in DescribeServices RegisterTaskDefinition; do
+  for c in $CONCURRENCY; do
+    run_load ecsd "$ECSD_PORT" "$ECSD_PID" "$op" "$c"
+    if ((MOTO)); then run_load moto "$MOTO_PORT" "$MOTO_PID" "$op" "$c"; fi
+  done
+done
+ECSD_END_RSS=$(rss_kb "$ECSD_PID" VmRSS)
+ECSD_PEAK_RSS=$(rss_kb "$ECSD_PID" VmHWM)
+ECSD_DB_KB=$(du -sk "$ECSD_DATA" | cut -f1)
+kill -0 "$ECSD_PID" 2>/dev/null || echo "  WARNING: ecsd exited during the run (see log below)"
+stop_server "$ECSD_PID" ecsd
+echo
+echo "  ecsd RSS: $(mb "$ECSD_END_RSS") MB after the load, peak (VmHWM) $(mb "$ECSD_PEAK_RSS") MB; data dir $(mb "$ECSD_DB_KB") MB"
+if grep -qiE 'error|critical|warn' "$LOGDIR/ecsd.log" 2>/dev/null; then
+  echo "  ecsd log (warnings and errors):"
+  grep -iE 'error|critical|warn' "$LOGDIR/ecsd.log" | sort | uniq -c | sort -rn | head -20 | sed 's/^/    /'
+fi
+if ((MOTO)); then
   MOTO_PEAK_RSS=$(rss_kb "$MOTO_PID" VmHWM)
   stop_server "$MOTO_PID" moto
-  echo "  RSS: $(mb "$MOTO_IDLE_RSS") MB idle, peak (VmHWM) $(mb "$MOTO_PEAK_RSS") MB"
+  echo "  moto RSS: peak (VmHWM) $(mb "$MOTO_PEAK_RSS") MB"
 fi
 
 # ---------------------------------------------------------------- summary
@@ -310,6 +347,23 @@ done
 echo
 echo "errors = non-2xx answers + connection failures, per run."
 echo
+echo "Server CPU time per request (user + system, warmup included; less sensitive to CPU sharing than req/s):"
+echo
+echo "| operation | conc. | ecsd CPU us/req | ecsd client CPU s | moto CPU us/req | moto client CPU s | moto/ecsd CPU |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for op in DescribeServices RegisterTaskDefinition; do
+  for c in $CONCURRENCY; do
+    ecpu=${CPU[ecsd,$op,$c]:-n/a}; ecl=$(field client_cpu_s "${RESULT[ecsd,$op,$c]:-}")
+    if ((MOTO)); then
+      mcpu=${CPU[moto,$op,$c]:-n/a}; mcl=$(field client_cpu_s "${RESULT[moto,$op,$c]:-}")
+      cr=$(awk -v a="$mcpu" -v b="$ecpu" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else print "n/a" }')
+    else
+      mcpu=-; mcl=-; cr=-
+    fi
+    echo "| $op | $c | $ecpu | $ecl | $mcpu | $mcl | $cr |"
+  done
+done
+echo
 echo "| figure | ecsd | moto |"
 echo "|---|---:|---:|"
 echo "| first GET /_ecsd/health after exec, median / max of $STARTS (ms) | $ECSD_HEALTH_MED / $ECSD_HEALTH_MAX | - |"
@@ -324,9 +378,10 @@ else
   echo "  throughput >= 20x moto: not measured (moto comparison skipped)"
 fi
 echo "  idle RSS < 20 MB: $(mb "$ECSD_IDLE_RSS") MB"
+echo "  first request < 100 ms after start: health median ${ECSD_HEALTH_MED} ms (max ${ECSD_HEALTH_MAX}), ListClusters median ${ECSD_LIST_MED} ms (max ${ECSD_LIST_MAX})"
 n_ecsd=0; n_moto=0
 for p in "${KILLED[@]}"; do
   case $p in ecsd) n_ecsd=$((n_ecsd + 1)) ;; moto) n_moto=$((n_moto + 1)) ;; esac
 done
-echo "  (shutdown: ecsd needed SIGKILL $n_ecsd time(s), moto $n_moto time(s), after ${STOP_GRACE} s of SIGTERM)"
-echo "  first request < 100 ms after start: health median ${ECSD_HEALTH_MED} ms (max ${ECSD_HEALTH_MAX}), ListClusters median ${ECSD_LIST_MED} ms (max ${ECSD_LIST_MAX})"
+echo
+echo "shutdown: ecsd was still running ${STOP_GRACE} s after SIGTERM (and got SIGKILL) $n_ecsd time(s), moto $n_moto time(s)"
