@@ -414,6 +414,7 @@ int main(int argc, char** argv) {
   if (aborted) std::fprintf(stderr, "ecsd_load: %llu request(s) aborted after %.1f s\n",
                             static_cast<unsigned long long>(aborted), opt.request_timeout);
   if (opt.requests > 0 && ops < static_cast<std::uint64_t>(opt.requests))
-    std::fprintf(stderr, "ecsd_load: hit --max-seconds before %lld requests\n", static_cast<long long>(opt.requests));
+    std::fprintf(stderr, "ecsd_load: %llu of %lld requests answered (connection errors, or --max-seconds reached)\n",
+                 static_cast<unsigned long long>(ops), static_cast<long long>(opt.requests));
   return ops == 0 ? 1 : 0;
 }

@@ -202,13 +202,17 @@ run_load() {
 }
 
 # ---------------------------------------------------------------- build
-echo "== build"
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$BUILD_DIR" --target ecsd ecsd_load
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/ecsd-bench.XXXXXX")
 TMPDIRS+=("$LOGDIR")
+echo "== build ($BUILD_DIR: ecsd ecsd_load)"
+if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+  cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$LOGDIR/build.log" 2>&1 || { cat "$LOGDIR/build.log" >&2; exit 1; }
+fi
+if ! cmake --build "$BUILD_DIR" --target ecsd ecsd_load >>"$LOGDIR/build.log" 2>&1; then
+  cat "$LOGDIR/build.log" >&2
+  exit 1
+fi
+echo "  $(tail -1 "$LOGDIR/build.log")"
 
 echo
 echo "== machine"
