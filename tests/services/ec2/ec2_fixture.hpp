@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../handler_test_support.hpp"
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/store/cluster_repo.hpp"
@@ -14,20 +15,9 @@
 
 namespace ecsd::services::ec2 {
 
-inline constexpr const char* kAccount = "000000000000";
-inline constexpr double kNow = 1767225600.0;  // 2026-01-01T00:00:00Z
-
-// Runs `fn` and returns the ApiError it throws; fails the test when it throws none.
-template <typename F>
-ApiError api_error(F&& fn) {
-  try {
-    fn();
-  } catch (const ApiError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an ApiError, but the call succeeded";
-  return ApiError("<none>", "<no error thrown>");
-}
+using test_support::api_error;
+using test_support::kAccount;
+using test_support::kNow;
 
 class Ec2Test : public ::testing::Test {
  protected:
