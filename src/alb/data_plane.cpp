@@ -60,11 +60,17 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::string, std::size_t> round_robin;                  // by target group ARN
   std::map<TargetKey, Checks> checks;
   std::atomic<bool> stopping{false};
+  std::uint64_t health_generation = 0;  // bumped (under mu) whenever a check changes a target's state
 
   // --- sync: listeners and target groups from the store ---
   void sync() {
     std::vector<domain::elb::ListenerView> views;
     std::vector<domain::elb::TargetGroupView> in_use;
+    std::uint64_t generation;
+    {
+      std::lock_guard lock(mu);
+      generation = health_generation;
+    }
     try {
       store.write([&](store::Db& db) { domain::elb::purge_drained(db, clock().now()); });
       store.read([&](store::Db& db) {
@@ -104,6 +110,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       it->second.acceptor->close(ec);
       it = listeners.erase(it);
     }
+    // A health change that landed after our read is newer than it: keep it, pick the rest up next tick.
+    if (generation != health_generation) return;
     groups.clear();
     for (auto& g : in_use) groups.emplace(g.group.arn, std::move(g));
   }
@@ -346,12 +354,21 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       }
     }
     if (next) {
+      bool changed = false;
       try {
         store.write([&](store::Db& db) {
-          domain::elb::set_target_health(db, key.group, key.id, key.port, *next, clock().now());
+          changed = domain::elb::set_target_health(db, key.group, key.id, key.port, *next, clock().now());
         });
       } catch (const std::exception& e) {
         spdlog::warn("alb: recording health of {}:{} failed: {}", key.id, key.port, e.what());
+      }
+      // Route on what DescribeTargetHealth now reports, without waiting for the next sync.
+      if (changed) {
+        std::lock_guard lock(mu);
+        ++health_generation;
+        if (auto g = groups.find(key.group); g != groups.end())
+          for (auto& t : g->second.targets)
+            if (t.target_id == key.id && t.port == key.port) t.state = next->state;
       }
     }
   }
