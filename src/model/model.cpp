@@ -15,20 +15,35 @@ const Member* Shape::find_member(std::string_view n) const {
   return nullptr;
 }
 
+struct Service::Pending {
+  std::once_flag once;
+  std::string_view service_json, paginators_json;
+};
+
+Service::Service() = default;
+Service::Service(Service&&) noexcept = default;
+Service& Service::operator=(Service&&) noexcept = default;
+Service::~Service() = default;
+
 int Service::shape_index(std::string_view n) const {
-  auto it = index_.find(std::string(n));
-  return it == index_.end() ? -1 : it->second;
+  const auto& index = body().index;
+  auto it = index.find(std::string(n));
+  return it == index.end() ? -1 : it->second;
 }
 
 const Operation* Service::find_operation(std::string_view n) const {
-  auto it = operations.find(std::string(n));
-  return it == operations.end() ? nullptr : &it->second;
+  const auto& ops = body().operations;
+  auto it = ops.find(std::string(n));
+  return it == ops.end() ? nullptr : &it->second;
 }
 
 const Shape* Service::find_error(std::string_view code) const {
-  auto it = errors_.find(std::string(code));
-  return it == errors_.end() ? nullptr : &shapes[static_cast<std::size_t>(it->second)];
+  const Body& b = body();
+  auto it = b.errors.find(std::string(code));
+  return it == b.errors.end() ? nullptr : &b.shapes[static_cast<std::size_t>(it->second)];
 }
+
+bool Service::loaded() const { return body_ != nullptr; }
 
 namespace {
 
@@ -62,11 +77,9 @@ json parse_without_docs(std::string_view text) {
 
 }  // namespace
 
-Service Service::load(std::string name, std::string_view service_json, std::string_view paginators_json) {
-  json m = parse_without_docs(service_json);
-  Service s;
-  s.name = std::move(name);
-  const json& md = m.at("metadata");
+namespace {
+
+void read_metadata(Service& s, const json& md) {
   s.protocol = str_or(md, "protocol");
   s.api_version = str_or(md, "apiVersion");
   s.target_prefix = str_or(md, "targetPrefix");
@@ -75,21 +88,84 @@ Service Service::load(std::string name, std::string_view service_json, std::stri
   s.signing_name = str_or(md, "signingName", s.endpoint_prefix);
   s.xml_namespace = str_or(md, "xmlNamespace");
   s.service_id = str_or(md, "serviceId");
+}
 
+// The text of the top-level "metadata" object, found without parsing the whole model (botocore
+// writes it before the operations and shapes); empty when it cannot be found.
+std::string_view metadata_text(std::string_view text) {
+  auto key = text.find("\"metadata\"");
+  if (key == std::string_view::npos) return {};
+  auto open = text.find('{', key);
+  if (open == std::string_view::npos) return {};
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = open; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && --depth == 0) {
+      return text.substr(open, i - open + 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Service Service::load(std::string name, std::string_view service_json, std::string_view paginators_json) {
+  json m = parse_without_docs(service_json);
+  Service s;
+  s.name = std::move(name);
+  read_metadata(s, m.at("metadata"));
+  s.body_ = parse_body(s.name, m, paginators_json);
+  return s;
+}
+
+Service Service::deferred(std::string name, std::string_view service_json, std::string_view paginators_json) {
+  Service s;
+  s.name = std::move(name);
+  std::string_view md = metadata_text(service_json);
+  if (md.empty()) return load(std::move(s.name), service_json, paginators_json);
+  read_metadata(s, json::parse(md.begin(), md.end()));
+  s.pending_ = std::make_unique<Pending>();
+  s.pending_->service_json = service_json;
+  s.pending_->paginators_json = paginators_json;
+  return s;
+}
+
+const Service::Body& Service::body() const {
+  if (pending_) {
+    std::call_once(pending_->once, [this] {
+      body_ = parse_body(name, parse_without_docs(pending_->service_json), pending_->paginators_json);
+    });
+  }
+  static const Body kEmpty;
+  return body_ ? *body_ : kEmpty;
+}
+
+std::unique_ptr<Service::Body> Service::parse_body(const std::string& name, const nlohmann::ordered_json& m,
+                                                   std::string_view paginators_json) {
+  auto out = std::make_unique<Body>();
+  Body& s = *out;
   const json& shapes = m.at("shapes");
   s.shapes.reserve(shapes.size());
   for (auto it = shapes.begin(); it != shapes.end(); ++it) {
-    s.index_.emplace(it.key(), static_cast<int>(s.shapes.size()));
+    s.index.emplace(it.key(), static_cast<int>(s.shapes.size()));
     s.shapes.emplace_back().name = it.key();
   }
   auto ref = [&](const json& r) {
-    int i = s.shape_index(r.at("shape").get<std::string>());
-    if (i < 0) throw std::runtime_error("dangling shape reference in model " + s.name);
-    return i;
+    auto it = s.index.find(r.at("shape").get<std::string>());
+    if (it == s.index.end()) throw std::runtime_error("dangling shape reference in model " + name);
+    return it->second;
   };
   for (auto it = shapes.begin(); it != shapes.end(); ++it) {
     const json& j = it.value();
-    Shape& sh = s.shapes[static_cast<std::size_t>(s.index_.at(it.key()))];
+    Shape& sh = s.shapes[static_cast<std::size_t>(s.index.at(it.key()))];
     sh.type = parse_type(j.at("type").get<std::string>());
     if (auto mn = j.find("min"); mn != j.end() && mn->is_number()) sh.min = mn->get<double>();
     if (auto mx = j.find("max"); mx != j.end() && mx->is_number()) sh.max = mx->get<double>();
@@ -107,7 +183,7 @@ Service Service::load(std::string name, std::string_view service_json, std::stri
         sh.error_status = e->value("httpStatusCode", sh.error_status);
         sh.sender_fault = e->value("senderFault", !sh.fault);
       }
-      s.errors_.emplace(sh.error_code, s.index_.at(it.key()));
+      s.errors.emplace(sh.error_code, s.index.at(it.key()));
     }
     if (sh.type == Type::Structure) {
       std::vector<std::string> required;
@@ -165,7 +241,7 @@ Service Service::load(std::string name, std::string_view service_json, std::stri
       s.paginators.emplace(it.key(), std::move(pg));
     }
   }
-  return s;
+  return out;
 }
 
 // --- embedded models (see CMakeLists.txt: embedded_models.S) ---
@@ -213,7 +289,7 @@ const Service& get(std::string_view name) {
   if (it == slots.end()) throw std::out_of_range("no embedded model " + std::string(name));
   std::call_once(it->second.once, [&] {
     for (const auto& e : embedded())
-      if (e.name == name) it->second.service = std::make_unique<Service>(Service::load(e.name, e.service, e.paginators));
+      if (e.name == name) it->second.service = std::make_unique<Service>(Service::deferred(e.name, e.service, e.paginators));
   });
   return *it->second.service;
 }

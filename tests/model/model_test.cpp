@@ -33,7 +33,7 @@ TEST(ModelTest, ErrorsResolveByWireCode) {
 }
 
 TEST(ModelTest, PaginatorsAreLoaded) {
-  const auto& p = get("ecs").paginators.at("ListTaskDefinitions");
+  const auto& p = get("ecs").paginators().at("ListTaskDefinitions");
   ASSERT_EQ(p.result_keys.size(), 1u);
   EXPECT_EQ(p.result_keys[0], "taskDefinitionArns");
   EXPECT_EQ(p.limit_key, "maxResults");
@@ -42,9 +42,39 @@ TEST(ModelTest, PaginatorsAreLoaded) {
 TEST(ModelTest, AllEmbeddedModelsLoad) {
   for (const auto& name : embedded_names()) {
     SCOPED_TRACE(name);
-    EXPECT_FALSE(get(name).operations.empty());
+    EXPECT_FALSE(get(name).operations().empty());
   }
   EXPECT_THROW(get("nope"), std::out_of_range);
+}
+
+constexpr std::string_view kTinyModel = R"({
+  "version": "2.0",
+  "metadata": {"apiVersion": "2020-01-01", "protocol": "json", "jsonVersion": "1.1",
+               "targetPrefix": "Tiny_20200101", "serviceId": "Tiny", "endpointPrefix": "tiny",
+               "serviceFullName": "A \"quoted\" {brace} name"},
+  "operations": {"Ping": {"name": "Ping", "input": {"shape": "PingRequest"}}},
+  "shapes": {"PingRequest": {"type": "structure", "members": {"n": {"shape": "N"}}}, "N": {"type": "integer"}}
+})";
+
+TEST(ModelTest, DeferredModelReadsMetadataFirstAndTheRestOnFirstUse) {
+  Service s = Service::deferred("tiny", kTinyModel);
+  EXPECT_EQ(s.target_prefix, "Tiny_20200101");
+  EXPECT_EQ(s.signing_name, "tiny");
+  EXPECT_FALSE(s.loaded());
+  const auto* op = s.find_operation("Ping");
+  ASSERT_NE(op, nullptr);
+  EXPECT_TRUE(s.loaded());
+  EXPECT_EQ(s.shape(s.shape(op->input).find_member("n")->shape).type, Type::Integer);
+}
+
+TEST(ModelTest, DeferredAndEagerLoadsAgree) {
+  Service eager = Service::load("tiny", kTinyModel);
+  Service lazy = Service::deferred("tiny", kTinyModel);
+  EXPECT_TRUE(eager.loaded());
+  EXPECT_EQ(eager.service_id, lazy.service_id);
+  EXPECT_EQ(eager.api_version, lazy.api_version);
+  EXPECT_EQ(eager.shapes().size(), lazy.shapes().size());
+  EXPECT_EQ(eager.shape_index("N"), lazy.shape_index("N"));
 }
 
 }  // namespace

@@ -268,7 +268,7 @@ TEST_F(DispatcherTest, OperationWithoutHandlerIsNotImplemented) {
     return true;
   };
   std::vector<std::string> candidates;
-  for (const auto& [name, operation] : api.model->operations)
+  for (const auto& [name, operation] : api.model->operations())
     if (!api.handlers.count(name) && callable_with_empty_body(operation)) candidates.push_back(name);
   std::sort(candidates.begin(), candidates.end());
   if (candidates.empty()) GTEST_SKIP() << "every ECS operation has a handler";

@@ -27,7 +27,7 @@ TEST(ErrorCodesTest, EveryEmittedCodeExistsInTheModels) {
       "VPCIdNotSpecified"};
   std::set<std::string> model_codes;
   for (const auto& name : model::embedded_names())
-    for (const auto& sh : model::get(name).shapes)
+    for (const auto& sh : model::get(name).shapes())
       if (sh.exception) model_codes.insert(sh.error_code);
   std::regex emit(R"re(ApiError\(\s*"([A-Za-z.]+)")re");
   int found = 0;

@@ -3,6 +3,7 @@
 // A Service owns a flat vector of Shapes; members refer to shapes by index. Documentation
 // is dropped while parsing, so a loaded model costs a fraction of its JSON.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,28 +68,50 @@ class Service {
   std::string target_prefix;    // awsJson only
   std::string json_version;
   std::string endpoint_prefix, signing_name, xml_namespace, service_id;
-  std::vector<Shape> shapes;
-  std::unordered_map<std::string, Operation> operations;
-  std::unordered_map<std::string, Paginator> paginators;
 
-  const Shape& shape(int i) const { return shapes.at(static_cast<std::size_t>(i)); }
+  Service();
+  Service(Service&&) noexcept;
+  Service& operator=(Service&&) noexcept;
+  ~Service();
+
+  const Shape& shape(int i) const { return body().shapes.at(static_cast<std::size_t>(i)); }
   /// @return the index of the shape named `n`, or -1.
   int shape_index(std::string_view n) const;
   /// @return the operation named `n`, or nullptr.
   const Operation* find_operation(std::string_view n) const;
   /// @return the exception shape whose wire code is `code`, or nullptr.
   const Shape* find_error(std::string_view code) const;
+  const std::vector<Shape>& shapes() const { return body().shapes; }
+  const std::unordered_map<std::string, Operation>& operations() const { return body().operations; }
+  const std::unordered_map<std::string, Paginator>& paginators() const { return body().paginators; }
+  /// @return whether shapes and operations have been parsed (always, unless deferred and unused).
+  bool loaded() const;
 
-  /// Builds a service from model JSON text (and optional paginators JSON text).
+  /// Builds a service from model JSON text (and optional paginators JSON text), all of it now.
   static Service load(std::string name, std::string_view service_json, std::string_view paginators_json = {});
+  /// Reads only the metadata now (enough to route requests); shapes, operations and paginators are
+  /// parsed on first use, thread-safely. The texts must outlive the service (embedded models do).
+  static Service deferred(std::string name, std::string_view service_json, std::string_view paginators_json = {});
 
  private:
-  std::unordered_map<std::string, int> index_;
-  std::unordered_map<std::string, int> errors_;
+  struct Body {
+    std::vector<Shape> shapes;
+    std::unordered_map<std::string, Operation> operations;
+    std::unordered_map<std::string, Paginator> paginators;
+    std::unordered_map<std::string, int> index;
+    std::unordered_map<std::string, int> errors;
+  };
+  struct Pending;
+  const Body& body() const;
+  static std::unique_ptr<Body> parse_body(const std::string& name, const nlohmann::ordered_json& model,
+                                          std::string_view paginators_json);
+
+  mutable std::unique_ptr<Body> body_;
+  std::unique_ptr<Pending> pending_;
 };
 
-/// @return the embedded model of `name` ("ecs", "sts", "elbv2", "ecr", "logs", "ec2"), loaded
-///         on first use (thread-safe). Throws std::out_of_range for an unknown name.
+/// @return the embedded model of `name` ("ecs", "sts", "elbv2", "ecr", "logs", "ec2"): its metadata
+///         read on first use, its shapes and operations parsed on first use of those (thread-safe). Throws std::out_of_range for an unknown name.
 const Service& get(std::string_view name);
 /// @return the names of all embedded models.
 std::vector<std::string> embedded_names();
