@@ -3,14 +3,19 @@
 
 #include "ecsd/common/clock.hpp"
 #include "ecsd/domain/tasks.hpp"
+#include "ecsd/reconciler/log_follower.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/store/log_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
 #include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::reconciler {
 
 Reconciler::Reconciler(store::Store& store, runtime::ContainerRuntime& runtime, Options options)
-    : store_(store), runtime_(runtime), opt_(std::move(options)) {}
+    : store_(store),
+      runtime_(runtime),
+      opt_(std::move(options)),
+      followers_(std::make_unique<LogFollowers>(store, runtime)) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -28,6 +33,7 @@ void Reconciler::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  followers_->stop_all();
 }
 
 void Reconciler::enqueue(const std::string& key, double delay_seconds) { queue_.add(key, delay_seconds); }
@@ -118,6 +124,8 @@ void Reconciler::resync() {
   });
   for (const auto& a : tasks) enqueue("task:" + a);
   for (const auto& a : services) enqueue("service:" + a);
+  // Log events past their group's retention go (reads already hide them).
+  store_.write([&](store::Db& db) { store::LogRepo(db).expire(static_cast<std::int64_t>(now * 1000)); });
   // Expired STOPPED tasks go, containers included.
   for (const auto& a : expired) {
     try {
@@ -144,8 +152,11 @@ void Reconciler::resync() {
   }
 }
 
+void Reconciler::stop_log_followers() { followers_->stop_all(); }
+
 void Reconciler::remove_all_runtime_objects() {
   ++generation_;
+  followers_->stop_all();
   try {
     // Two sweeps: a pass that was creating a container when the first one ran sees the new
     // generation and gives up, but may already have created it.

@@ -115,6 +115,9 @@ class FakeRuntime : public runtime::ContainerRuntime {
   void watch_events(const std::vector<std::string>&, const std::function<void(const runtime::Event&)>&,
                     const std::atomic<bool>&) override {}
   std::string container_logs(const std::string&, int) override { return ""; }
+  void follow_logs(const std::string&, std::int64_t, bool, const runtime::LogSink&, const std::atomic<bool>&) override {}
+  std::string container_stats(const std::string&) override { return "{}"; }
+  std::string network_gateway(const std::string&) override { return ""; }
 
   // --- test controls ---
   void exit(const std::string& id, int code, bool oom = false) {
