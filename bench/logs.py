@@ -10,8 +10,8 @@ with GetLogEvents. Peer, same run: reading the same container's output back thro
 (GET /containers/{id}/logs, what ecsd's follower reads) — the ceiling any follower could reach.
 
 Scenario 2, FilterLogEvents over --events stored events (10 streams, loaded with PutLogEvents batches of
-10,000): latency of (a) a term matching 1 event in 10,000, all pages; (b) a JSON pattern on the newest
-minute; (c) the first page of an unfiltered interleaved read; (d) GetLogEvents, newest 100 of one stream.
+5,000): latency of (a) a term matching 1 event in 10,000, all pages; (b) a JSON pattern over the newest
+minute, all pages; (c) the first page of an unfiltered interleaved read; (d) GetLogEvents, newest 100 of one stream.
 Peer, same run: `grep -c` over a file holding the same messages.
 
 Everything is removed at the end, also on failure: POST /_ecsd/reset while the daemon runs, SIGTERM (then
@@ -146,7 +146,7 @@ def ingest(ecs, logs, lines):
     return t_running - t0, t_done - t_running, peer_s, peer_bytes
 
 
-def load_events(logs, total, streams=10, batch=10000):
+def load_events(logs, total, streams=10, batch=5000):
     logs.create_log_group(logGroupName="/bench/big")
     for s in range(streams):
         logs.create_log_stream(logGroupName="/bench/big", logStreamName=f"s{s}")
@@ -215,7 +215,7 @@ def main():
 
         load_s, messages, now = load_events(logs, args.events)
         log(f"PutLogEvents bulk load: {len(messages):,} events in {load_s:.1f} s "
-            f"({len(messages) / load_s:,.0f} events/s, batches of 10,000)")
+            f"({len(messages) / load_s:,.0f} events/s, batches of 5,000)")
         path = os.path.join(d.tmp, "messages.txt")
         with open(path, "w") as f:
             f.write("\n".join(messages) + "\n")
@@ -225,8 +225,8 @@ def main():
         def rare():
             found["rare"] = all_pages(logs, logGroupName="/bench/big", filterPattern="needle")
         def json_recent():
-            found["json"] = all_pages(logs, logGroupName="/bench/big", filterPattern='{ $.level = "error" }',
-                                      startTime=now - 60000)
+            found["json"] = all_pages(logs, logGroupName="/bench/big", startTime=now - 60000,
+                                      filterPattern='{ $.level = "info" && $.n < 500000 }')
         def first_page():
             logs.filter_log_events(logGroupName="/bench/big", limit=100)
         def newest():
@@ -242,7 +242,8 @@ def main():
             f"({len(messages) / rare_s / 1e6:.2f} M events scanned/s)")
         log(f"    peer, grep -c over the same messages in a file: {grep_s * 1000:.0f} ms "
             f"(ecsd/grep = {rare_s / grep_s:.1f}x)")
-        log(f"  {{ $.level = \"error\" }} on the newest minute ({found['json'][0]} matches): {json_s * 1000:.1f} ms")
+        log(f"  {{ $.level = \"info\" && $.n < 500000 }} on the newest minute, all pages ({found['json'][0]} matches): "
+            f"{json_s * 1000:.1f} ms")
         log(f"  first page, 100 interleaved events, no pattern: {first_s * 1000:.1f} ms")
         log(f"  GetLogEvents newest 100 of one stream: {newest_s * 1000:.1f} ms")
         db = os.path.join(d.tmp, "data", "ecsd.db")

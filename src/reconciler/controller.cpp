@@ -11,6 +11,24 @@
 
 namespace ecsd::reconciler {
 
+namespace {
+// Drops what the metadata endpoint and the awslogs followers kept about a task that is going away:
+// its path tokens, its credentials and its containers' log resume points.
+void forget_task_meta(store::Db& db, const store::TaskRow& t) {
+  store::MetaRepo meta(db);
+  const nlohmann::json priv = t.doc.value("_ecsd", nlohmann::json::object());
+  const nlohmann::json tokens = priv.value("metadata", nlohmann::json::object());  // a copy: items() must not dangle
+  for (const auto& [name, token] : tokens.items())
+    if (token.is_string()) meta.remove("mdtoken:" + token.get<std::string>());
+  const nlohmann::json cred = priv.value("credentials", nlohmann::json::object());
+  if (cred.contains("id")) meta.remove("mdcred:" + cred.value("id", ""));
+  if (cred.contains("AccessKeyId")) meta.remove("taskcred:" + cred.value("AccessKeyId", ""));
+  const nlohmann::json containers = t.doc.value("containers", nlohmann::json::array());
+  for (const auto& c : containers)
+    if (!c.value("runtimeId", "").empty()) meta.remove("awslogs:" + c.value("runtimeId", ""));
+}
+}  // namespace
+
 Reconciler::Reconciler(store::Store& store, runtime::ContainerRuntime& runtime, Options options)
     : store_(store),
       runtime_(runtime),
@@ -135,7 +153,11 @@ void Reconciler::resync() {
     } catch (const runtime::RuntimeError&) {
       continue;  // keep the row until its containers can be removed
     }
-    store_.write([&](store::Db& db) { store::TaskRepo(db).remove(a); });
+    store_.write([&](store::Db& db) {
+      store::TaskRepo tasks(db);
+      if (auto row = tasks.find_by_arn(a)) forget_task_meta(db, *row);
+      tasks.remove(a);
+    });
   }
   // Orphans: containers labelled as ours whose task no longer exists.
   try {

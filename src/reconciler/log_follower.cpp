@@ -19,6 +19,10 @@ namespace {
 constexpr std::int64_t kMultilineIdleNs = 2'000'000'000;
 /// Reconnects after a broken stream before a follower gives up (the next task pass restarts it).
 constexpr int kMaxReconnects = 30;
+/// Events written per transaction at most, and the longest a completed event waits for company.
+/// A quiet stream is written at the next idle tick (the engine client's stop poll, 250 ms).
+constexpr std::size_t kBatchEvents = 2000;
+constexpr double kBatchSeconds = 0.1;
 
 std::string meta_key(const std::string& container_id) { return "awslogs:" + container_id; }
 
@@ -224,7 +228,10 @@ void LogFollowers::run(Follower& f, store::Scope scope, AwslogsConfig cfg, std::
     events.clear();
   };
 
+  // Completed events wait here briefly: the engine sends about one line per chunk when following,
+  // and a transaction per line would cap ingest at a few thousand lines a second.
   std::vector<MultilineJoiner::Event> ready;
+  double first_ready_at = 0;
   runtime::LogSink sink = [&](std::vector<runtime::LogLine>& lines) {
     for (const auto& line : lines) {
       if (line.ts_ns < resume_ns) continue;
@@ -241,7 +248,13 @@ void LogFollowers::run(Follower& f, store::Scope scope, AwslogsConfig cfg, std::
       joiner.add(line, cur_ns, cur_count, ready);
     }
     if (lines.empty()) joiner.flush(static_cast<std::int64_t>(clock().now() * 1e9) - kMultilineIdleNs, ready);
-    write(ready);
+    if (ready.empty()) return;
+    const double now = clock().monotonic();
+    if (first_ready_at == 0) first_ready_at = now;
+    if (lines.empty() || ready.size() >= kBatchEvents || now - first_ready_at >= kBatchSeconds) {
+      write(ready);
+      first_ready_at = 0;
+    }
   };
 
   // The stream (visible in DescribeLogStreams) exists from the start, as with the real driver.
@@ -274,10 +287,8 @@ void LogFollowers::run(Follower& f, store::Scope scope, AwslogsConfig cfg, std::
   // A multi-line event still pending when we are told to stop is not written: the resume point
   // stays before its lines, so the next follower reads and joins them again.
   try {
-    if (!f.stop) {
-      joiner.flush(0, ready);
-      write(ready);
-    }
+    if (!f.stop) joiner.flush(0, ready);
+    write(ready);
   } catch (const std::exception& e) {
     spdlog::warn("awslogs: storing the last lines of {}: {}", container_id, e.what());
   }

@@ -45,30 +45,29 @@ constexpr const char* kUpdateStreamSummary =
     "last_event_ms=MAX(COALESCE(last_event_ms, ?3), ?3), last_ingestion_ms=?4, stored_bytes=stored_bytes+?5 "
     "WHERE id=?1";
 
+// Paging bounds are row values, (ts_ms, id) > cursor: SQLite seeks the index to them. A separate
+// "ts_ms >= start" next to them would be chosen as the seek bound instead, and every page would scan
+// from the start again, so the caller folds startTime/endTime into the cursor.
 constexpr const char* kStreamForward =
     "SELECT id, stream_id, ts_ms, ingestion_ms, message FROM log_events "
-    "WHERE group_id=?1 AND stream_id=?2 AND ts_ms>=?3 AND ts_ms<?4 AND (ts_ms, id)>(?5, ?6) "
-    "ORDER BY ts_ms, id LIMIT ?7";
+    "WHERE group_id=?1 AND stream_id=?2 AND (ts_ms, id)>(?3, ?4) AND ts_ms<?5 "
+    "ORDER BY ts_ms, id LIMIT ?6";
 constexpr const char* kStreamBackward =
     "SELECT id, stream_id, ts_ms, ingestion_ms, message FROM log_events "
-    "WHERE group_id=?1 AND stream_id=?2 AND ts_ms>=?3 AND ts_ms<?4 AND (ts_ms, id)<(?5, ?6) "
-    "ORDER BY ts_ms DESC, id DESC LIMIT ?7";
-constexpr const char* kStreamFromEnd =
-    "SELECT id, stream_id, ts_ms, ingestion_ms, message FROM log_events "
-    "WHERE group_id=?1 AND stream_id=?2 AND ts_ms>=?3 AND ts_ms<?4 "
-    "ORDER BY ts_ms DESC, id DESC LIMIT ?7";
+    "WHERE group_id=?1 AND stream_id=?2 AND (ts_ms, id)<(?3, ?4) AND ts_ms>=?5 "
+    "ORDER BY ts_ms DESC, id DESC LIMIT ?6";
 
 constexpr const char* kScanAll =
     "SELECT e.id, e.stream_id, e.ts_ms, e.ingestion_ms, e.message, s.name FROM log_events e "
     "JOIN log_streams s ON s.id=e.stream_id "
-    "WHERE e.group_id=?1 AND e.ts_ms>=?2 AND e.ts_ms<?3 AND (e.ts_ms, e.id)>(?4, ?5) "
-    "ORDER BY e.ts_ms, e.id LIMIT ?6";
+    "WHERE e.group_id=?1 AND (e.ts_ms, e.id)>(?2, ?3) AND e.ts_ms<?4 "
+    "ORDER BY e.ts_ms, e.id LIMIT ?5";
 constexpr const char* kScanStreams =
     "SELECT e.id, e.stream_id, e.ts_ms, e.ingestion_ms, e.message, s.name FROM log_events e "
     "JOIN log_streams s ON s.id=e.stream_id "
-    "WHERE e.group_id=?1 AND e.ts_ms>=?2 AND e.ts_ms<?3 AND (e.ts_ms, e.id)>(?4, ?5) "
-    "AND e.stream_id IN (SELECT value FROM json_each(?7)) "
-    "ORDER BY e.ts_ms, e.id LIMIT ?6";
+    "WHERE e.group_id=?1 AND (e.ts_ms, e.id)>(?2, ?3) AND e.ts_ms<?4 "
+    "AND e.stream_id IN (SELECT value FROM json_each(?6)) "
+    "ORDER BY e.ts_ms, e.id LIMIT ?5";
 
 constexpr const char* kRetentionGroups =
     "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL";
@@ -202,12 +201,21 @@ void LogRepo::append(std::int64_t group_id, std::int64_t stream_id,
 std::vector<LogEventRow> LogRepo::stream_events(std::int64_t group_id, std::int64_t stream_id, std::int64_t start_ms,
                                                 std::int64_t end_ms, LogCursor cursor, bool forward, bool from_end,
                                                 int limit) {
-  const char* sql = forward ? kStreamForward : from_end ? kStreamFromEnd : kStreamBackward;
-  auto& s = db_.prepare(sql).bind_all(group_id, stream_id, start_ms, end_ms, cursor.ts_ms, cursor.id, limit);
   std::vector<LogEventRow> out;
+  if (forward) {
+    // Strictly after the cursor and at or after start: (start, 0) precedes every event at start.
+    if (cursor.ts_ms < start_ms) cursor = {start_ms, 0};
+    auto& s = db_.prepare(kStreamForward).bind_all(group_id, stream_id, cursor.ts_ms, cursor.id, end_ms, limit);
+    while (s.step()) out.push_back(event_from(s));
+    s.reset();
+    return out;
+  }
+  // Strictly before the cursor and before end: (end, 0) precedes every event at end.
+  if (from_end || cursor.ts_ms >= end_ms) cursor = {end_ms, 0};
+  auto& s = db_.prepare(kStreamBackward).bind_all(group_id, stream_id, cursor.ts_ms, cursor.id, start_ms, limit);
   while (s.step()) out.push_back(event_from(s));
   s.reset();
-  if (!forward) std::reverse(out.begin(), out.end());
+  std::reverse(out.begin(), out.end());
   return out;
 }
 
@@ -224,11 +232,12 @@ LogCursor LogRepo::scan_group(std::int64_t group_id, const std::vector<std::int6
   }
   std::int64_t read = 0;
   LogCursor cursor = after;
+  if (cursor.ts_ms < start_ms) cursor = {start_ms, 0};
   while (read < max_rows) {
     std::int64_t page = std::min(kPage, max_rows - read);
     auto& s = db_.prepare(ids.empty() ? kScanAll : kScanStreams);
-    s.bind_all(group_id, start_ms, end_ms, cursor.ts_ms, cursor.id, page);
-    if (!ids.empty()) s.bind(7, ids);
+    s.bind_all(group_id, cursor.ts_ms, cursor.id, end_ms, page);
+    if (!ids.empty()) s.bind(6, ids);
     std::int64_t got = 0;
     bool stopped = false;
     while (s.step()) {

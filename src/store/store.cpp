@@ -207,6 +207,7 @@ DELETE FROM ec2_tags; DELETE FROM ec2_scopes;
 DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE FROM listeners;
 DELETE FROM target_groups; DELETE FROM load_balancers;
 DELETE FROM log_events; DELETE FROM log_streams; DELETE FROM log_groups;
+DELETE FROM meta WHERE key LIKE 'mdtoken:%' OR key LIKE 'mdcred:%' OR key LIKE 'taskcred:%' OR key LIKE 'awslogs:%';
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace
