@@ -146,6 +146,9 @@ void LogFollowers::ensure(const store::Scope& scope, const AwslogsConfig& cfg, c
                           const runtime::ContainerState& c) {
   if (c.status == "created" || c.status == "removing" || c.id.empty()) return;
   std::lock_guard lock(mu_);
+  // Join followers that ended, so their threads' resources go; the entries stay as "read to the end".
+  for (auto& [id, f] : followers_)
+    if (f->finished && f->thread.joinable()) f->thread.join();
   auto it = followers_.find(c.id);
   if (it != followers_.end()) {
     Follower& f = *it->second;

@@ -268,11 +268,11 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       env.emplace_back("AWS_CONTAINER_CREDENTIALS_FULL_URI", base + relative);
     }
     if (!meta_rows.empty()) {
+      save();  // first: a pass that loses a race to a concurrent update leaves no orphaned token
       store_.write([&](store::Db& db) {
         store::MetaRepo meta(db);
         for (const auto& [k, v] : meta_rows) meta.put(k, v);
       });
-      save();
     }
     return env;
   };

@@ -136,6 +136,22 @@ class AwslogsTest(DockerTestCase):
         self.assertEqual(messages, [f"n {i}" for i in range(1, count + 1)])
         self.assertEqual(len(events), count)
 
+    def test_a_restarted_container_continues_its_stream(self):
+        self.ecs().register_task_definition(family="restarts", networkMode="bridge", containerDefinitions=[
+            busybox_container("app", "sleep 600", logConfiguration=awslogs()),
+            busybox_container("side", 'echo "boot"; sleep 600', essential=False, logConfiguration=awslogs())])
+        arn = self.run_task(CLUSTER, "restarts")["taskArn"]
+        tid = arn.rsplit("/", 1)[1]
+        task = self.wait_task(CLUSTER, arn, last_status="RUNNING")
+        stream = f"ecs/side/{tid}"
+        self.wait_messages(stream, 1)
+        docker("restart", "-t", "1", self.container_of(task, "side")["runtimeId"])
+        events = self.wait_messages(stream, 2, timeout=60)
+        time.sleep(1)
+        self.assertEqual([e["message"] for e in self.messages(stream)], ["boot", "boot"])
+        self.assertLess(events[0]["timestamp"], events[1]["timestamp"])
+        self.assertEqual(self.messages(f"ecs/app/{tid}"), [])
+
     def test_multiline_entries_are_joined(self):
         cfg = awslogs(**{"awslogs-datetime-format": "%Y-%m-%d %H:%M:%S"})
         arn, tid = self.start("multi", 'echo "2026-01-01 10:00:00 ERROR boom"; echo "  at frame one"; '
