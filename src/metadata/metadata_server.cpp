@@ -198,15 +198,46 @@ struct MetadataServer::Impl {
     return j;
   }
 
+  // Records the port and the addresses listened on (caller holds `mu` or is the constructor).
+  void remember() {
+    json addresses = json::array();
+    for (const auto& [addr, url] : endpoints)
+      if (!url.empty()) addresses.push_back(addr);
+    json v = {{"port", port}, {"addresses", addresses}};
+    try {
+      store.write([&](store::Db& db) { store::MetaRepo(db).put("metadata_endpoint", v.dump()); });
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot record the metadata endpoint: {}", e.what());
+    }
+  }
+
   std::optional<store::TaskRow> task(const std::string& arn) {
     return store.read([&](store::Db& db) { return store::TaskRepo(db).find_by_arn(arn); });
   }
 };
 
+namespace {
+// Where the endpoint listened before a restart: {"port": P, "addresses": [...]}. Running containers
+// carry URLs with that port, so a restarted ecsd listens there again.
+constexpr const char* kMetaKey = "metadata_endpoint";
+}  // namespace
+
 MetadataServer::MetadataServer(store::Store& store, runtime::ContainerRuntime* runtime, Options options)
     : impl_(std::make_unique<Impl>(store, runtime, options)) {
   impl_->owner = this;
-  auto server = std::make_unique<http::Server>(impl_->io, "127.0.0.1", 0, impl_->handler());
+  json previous = impl_->meta(kMetaKey).value_or(json::object());
+  std::unique_ptr<http::Server> server;
+  if (auto port = previous.value("port", 0); port > 0 && port < 65536) {
+    try {
+      server = std::make_unique<http::Server>(impl_->io, "127.0.0.1", static_cast<unsigned short>(port),
+                                              impl_->handler());
+    } catch (const std::exception& e) {
+      spdlog::warn("task metadata endpoint cannot listen on its previous port {} ({}); running containers' "
+                   "metadata URLs stop answering",
+                   port, e.what());
+    }
+  }
+  if (!server) server = std::make_unique<http::Server>(impl_->io, "127.0.0.1", 0, impl_->handler());
   impl_->port = server->port();
   server->start();
   impl_->servers["127.0.0.1"] = std::move(server);
@@ -214,6 +245,10 @@ MetadataServer::MetadataServer(store::Store& store, runtime::ContainerRuntime* r
   for (int i = 0; i < std::max(1, options.threads); ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
   spdlog::info("task metadata endpoint on 127.0.0.1:{} (and on task networks' gateways as tasks need them)",
                impl_->port);
+  if (previous.value("port", 0) == impl_->port)
+    for (const auto& a : previous.value("addresses", json::array()))
+      if (a.is_string() && a.get<std::string>() != "127.0.0.1") endpoint_on(a.get<std::string>());
+  impl_->remember();
 }
 
 MetadataServer::~MetadataServer() {
@@ -252,6 +287,7 @@ std::string MetadataServer::endpoint_on(const std::string& address) {
   spdlog::info("task metadata endpoint also on {}", url);
   impl_->servers[address] = std::move(server);
   impl_->endpoints[address] = url;
+  impl_->remember();
   return url;
 }
 

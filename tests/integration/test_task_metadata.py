@@ -108,6 +108,14 @@ class TaskMetadataTest(DockerTestCase):
         private_ip = [d["value"] for d in task["attachments"][0]["details"] if d["name"] == "privateIPv4Address"]
         self.assertEqual(net["IPv4Addresses"], private_ip)
 
+    def test_endpoint_answers_again_after_an_ecsd_restart(self):
+        task, cid = self.running("meta-restart", taskRoleArn=ROLE)
+        before = self.fetch(cid, "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        self.daemon.restart(hard=True)  # the container keeps running with the URLs it was given
+        doc = self.fetch(cid, "ECS_CONTAINER_METADATA_URI_V4", "/task")
+        self.assertEqual(doc["TaskARN"], task["taskArn"])
+        self.assertEqual(self.fetch(cid, "AWS_CONTAINER_CREDENTIALS_FULL_URI")["AccessKeyId"], before["AccessKeyId"])
+
     def test_task_role_credentials(self):
         task, cid = self.running("meta-role", taskRoleArn=ROLE)
         env = self.env(cid)
