@@ -96,6 +96,25 @@ TEST_F(LogsHandlersTest, GetLogEventsTokensWalkBothWaysAndRepeatAtTheEnd) {
   EXPECT_EQ(api_error([&] { get_log_events(ctx_, head); }).code, "InvalidParameterException");
 }
 
+TEST_F(LogsHandlersTest, GroupsAreNamedByNameOrIdentifierButNotBoth) {
+  put("s1", {{kNowMs, "x"}});
+  const std::string arn = "arn:aws:logs:us-east-1:000000000000:log-group:/ecs/app";
+  for (const std::string& id : {std::string("/ecs/app"), arn, arn + ":*"}) {
+    auto out = get_log_events(ctx_, {{"logGroupIdentifier", id}, {"logStreamName", "s1"}});
+    EXPECT_EQ(messages(out), (std::vector<std::string>{"x"})) << id;
+  }
+  EXPECT_EQ(api_error([&] {
+              filter_log_events(ctx_, {{"logGroupName", "/ecs/app"}, {"logGroupIdentifier", arn}});
+            }).code,
+            "InvalidParameterException");
+  EXPECT_EQ(api_error([&] { filter_log_events(ctx_, json::object()); }).code, "InvalidParameterException");
+  // Another account's or region's ARN names no group of ours.
+  EXPECT_EQ(api_error([&] {
+              filter_log_events(ctx_, {{"logGroupIdentifier", "arn:aws:logs:eu-west-1:000000000000:log-group:/ecs/app"}});
+            }).code,
+            "ResourceNotFoundException");
+}
+
 TEST_F(LogsHandlersTest, StreamTokensRoundTrip) {
   auto t = stream_token('b', {1767225600000, 42});
   auto [dir, c] = parse_stream_token(t);
