@@ -169,6 +169,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
     auto* md = impl_->metadata.get();
     opt.metadata_endpoint = [md](const std::string& address) { return md->endpoint_on(address); };
     opt.new_credentials = metadata::new_task_credentials;
+    opt.serve_link_local = [md](const std::string& id, int pid) { md->serve_link_local(id, pid); };
+    opt.release_link_local = [md](const std::string& id) { md->release_link_local(id); };
     impl_->reconciler = std::make_unique<reconciler::Reconciler>(*impl_->store, *impl_->docker, opt);
     auto* rec = impl_->reconciler.get();
     impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
@@ -177,9 +179,11 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   auto* st = impl_->store.get();
   auto* rec = impl_->reconciler.get();
   auto* lb = impl_->alb.get();
+  auto* mds = impl_->metadata.get();
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
-                                                 http::make_api_router(*impl_->dispatcher, {[st, rec] {
+                                                 http::make_api_router(*impl_->dispatcher, {[st, rec, mds] {
                                                    if (rec) rec->stop_log_followers();
+                                                   if (mds) mds->release_all_link_local();
                                                    st->reset();
                                                    if (rec) rec->remove_all_runtime_objects();
                                                  },

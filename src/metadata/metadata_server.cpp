@@ -14,6 +14,7 @@
 #include "ecsd/common/clock.hpp"
 #include "ecsd/common/ids.hpp"
 #include "ecsd/http/server.hpp"
+#include "ecsd/metadata/netns_listener.hpp"
 #include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::metadata {
@@ -81,6 +82,12 @@ struct MetadataServer::Impl {
   std::mutex mu;
   std::map<std::string, std::unique_ptr<http::Server>> servers;  // by address
   std::map<std::string, std::string> endpoints;                 // address -> base URL ("" = failed)
+  struct LinkLocal {
+    int pid = 0;
+    std::unique_ptr<http::Server> server;
+  };
+  std::map<std::string, LinkLocal> link_local;  // by container id
+  bool link_local_warned = false;
   unsigned short port = 0;
   MetadataServer* owner = nullptr;
 
@@ -255,6 +262,7 @@ MetadataServer::~MetadataServer() {
   {
     std::lock_guard lock(impl_->mu);
     for (auto& [addr, s] : impl_->servers) s->stop();
+    for (auto& [id, l] : impl_->link_local) l.server->stop();
   }
   impl_->work.reset();
   impl_->io.stop();
@@ -262,6 +270,46 @@ MetadataServer::~MetadataServer() {
     if (t.joinable()) t.join();
   std::lock_guard lock(impl_->mu);
   impl_->servers.clear();
+  impl_->link_local.clear();
+}
+
+bool MetadataServer::serve_link_local(const std::string& container_id, int pid) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->link_local.find(container_id);
+  if (it != impl_->link_local.end() && it->second.pid == pid) return true;
+  if (it != impl_->link_local.end()) {  // the container restarted: a new process, maybe a new namespace
+    it->second.server->stop();
+    impl_->link_local.erase(it);
+  }
+  std::string error;
+  int fd = listen_in_netns(pid, "169.254.170.2", 80, error);
+  if (fd < 0) {
+    if (!impl_->link_local_warned)
+      spdlog::warn("cannot serve 169.254.170.2 inside container {} ({}); SDKs there will not find task role "
+                   "credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI still answers)",
+                   container_id.substr(0, 12), error);
+    impl_->link_local_warned = true;
+    return false;
+  }
+  auto server = std::make_unique<http::Server>(impl_->io, fd, impl_->handler());
+  server->start();
+  impl_->link_local[container_id] = {pid, std::move(server)};
+  spdlog::debug("serving 169.254.170.2:80 inside container {}", container_id.substr(0, 12));
+  return true;
+}
+
+void MetadataServer::release_link_local(const std::string& container_id) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->link_local.find(container_id);
+  if (it == impl_->link_local.end()) return;
+  it->second.server->stop();
+  impl_->link_local.erase(it);
+}
+
+void MetadataServer::release_all_link_local() {
+  std::lock_guard lock(impl_->mu);
+  for (auto& [id, l] : impl_->link_local) l.server->stop();
+  impl_->link_local.clear();
 }
 
 unsigned short MetadataServer::port() const { return impl_->port; }

@@ -182,6 +182,22 @@ Outcome Reconciler::task_pass(const std::string& arn) {
                          it->second);
     }
   };
+  // Tasks with a role: the credentials endpoint at 169.254.170.2 inside each running container's own
+  // network namespace (bridge: every container; awsvpc: the namespace owner, which the others join).
+  const bool has_role = !t.doc.value("overrides", json::object()).value("taskRoleArn", td.value("taskRoleArn", "")).empty();
+  std::string link_local_owner;  // awsvpc: the first container without dependencies (as below)
+  for (const auto& d : td.value("containerDefinitions", json::array()))
+    if (!d.contains("dependsOn")) {
+      link_local_owner = d.value("name", "");
+      break;
+    }
+  auto serve_link_local = [&] {
+    const std::string net_mode = td.value("networkMode", "bridge");
+    if (!has_role || !opt_.serve_link_local || (net_mode != "bridge" && net_mode != "awsvpc")) return;
+    for (const auto& [name, c] : actual)
+      if (c.status == "running" && c.pid > 0 && (net_mode == "bridge" || name == link_local_owner))
+        opt_.serve_link_local(c.id, c.pid);
+  };
   auto refresh = [&] {
     actual.clear();
     for (auto& c : runtime_.list_containers({std::string(domain::kLabelTaskArn) + "=" + arn,
@@ -190,6 +206,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       if (it != c.labels.end()) actual[it->second] = c;
     }
     follow_logs();
+    serve_link_local();
   };
   try {
     refresh();
@@ -559,6 +576,8 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     c["lastStatus"] = "STOPPED";
     c.erase("networkBindings");
   }
+  if (opt_.release_link_local)
+    for (const auto& [name, c] : actual) opt_.release_link_local(c.id);
   if (!t.doc.contains("stopCode")) t.doc["stopCode"] = "UserInitiated";
   if (mode == "awsvpc" && !t.doc["attachments"].empty()) t.doc["attachments"][0]["status"] = "DELETED";
   t.doc["executionStoppedAt"] = now;

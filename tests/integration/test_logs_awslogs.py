@@ -81,14 +81,17 @@ class AwslogsTest(DockerTestCase):
 
     def test_lines_reach_get_and_filter_log_events_in_order(self):
         before = int(time.time() * 1000) - 1000
-        arn, tid = self.start("chatty", 'for i in $(seq 1 60); do echo "line $i"; done; echo "oops" >&2; sleep 600')
+        # The engine stamps each line when it reads stdout or stderr (two pipes), so only a pause orders
+        # a stderr line after stdout lines.
+        arn, tid = self.start("chatty", 'for i in $(seq 1 60); do echo "line $i"; done; sleep 1; echo "oops" >&2; '
+                                        'sleep 600')
         self.wait_task(CLUSTER, arn, last_status="RUNNING")
         stream = f"ecs/app/{tid}"
         events = self.wait_messages(stream, 61)
         after = int(time.time() * 1000) + 1000
         messages = [e["message"] for e in events]
         self.assertEqual([m for m in messages if m.startswith("line")], [f"line {i}" for i in range(1, 61)])
-        self.assertIn("oops", messages)  # stderr too
+        self.assertEqual(messages[-1], "oops")  # stderr too
         self.assertEqual(len(messages), 61)
         stamps = [e["timestamp"] for e in events]
         self.assertEqual(stamps, sorted(stamps))

@@ -5,6 +5,7 @@ botocore's own container credential provider."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -100,8 +101,14 @@ class TaskMetadataTest(DockerTestCase):
         self.assertNotEqual(bad.returncode, 0)
 
     def test_awsvpc_task_reaches_the_endpoint_on_its_subnet_network(self):
-        task, cid = self.running("meta-vpc", network_mode="awsvpc", requiresCompatibilities=["EC2"])
+        task, cid = self.running("meta-vpc", network_mode="awsvpc", requiresCompatibilities=["EC2"],
+                                 taskRoleArn=ROLE)
         doc = self.fetch(cid, "ECS_CONTAINER_METADATA_URI_V4", "/task")
+        if os.geteuid() == 0:  # both containers share the task's namespace and its 169.254.170.2
+            for c in task["containers"]:
+                creds = json.loads(docker("exec", c["runtimeId"], "sh", "-c",
+                                          'wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"'))
+                self.assertEqual(creds["RoleArn"], ROLE)
         self.assertEqual(doc["TaskARN"], task["taskArn"])
         net = {c["Name"]: c for c in doc["Containers"]}["app"]["Networks"][0]
         self.assertEqual(net["NetworkMode"], "awsvpc")
@@ -127,8 +134,32 @@ class TaskMetadataTest(DockerTestCase):
         self.assertEqual(creds["RoleArn"], ROLE)
         self.assertTrue(creds["AccessKeyId"].startswith("ASIA"))
         self.assertRegex(creds["Expiration"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-        self.assertEqual(self.fetch(task and cid, "AWS_CONTAINER_CREDENTIALS_FULL_URI")["AccessKeyId"],
+        self.assertEqual(self.fetch(cid, "AWS_CONTAINER_CREDENTIALS_FULL_URI")["AccessKeyId"],
                          creds["AccessKeyId"])  # stable for the task
+        if os.geteuid() == 0:
+            # Where SDKs look: 169.254.170.2 + the relative URI, served inside the container's namespace.
+            link_local = json.loads(docker("exec", cid, "sh", "-c",
+                                           'wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"'))
+            self.assertEqual(link_local["AccessKeyId"], creds["AccessKeyId"])
+            side = self.container_of(task, "side")["runtimeId"]
+            self.assertEqual(self.fetch(side, "AWS_CONTAINER_CREDENTIALS_FULL_URI")["RoleArn"], ROLE)
+            on_side = json.loads(docker("exec", side, "sh", "-c",
+                                        'wget -qO- "http://169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"'))
+            self.assertEqual(on_side["AccessKeyId"], creds["AccessKeyId"])
+            if shutil.which("nsenter"):
+                # botocore's own credential chain, run in the container's network namespace with only
+                # the variable ECS sets: it resolves the relative URI against 169.254.170.2.
+                pid = docker("inspect", "-f", "{{.State.Pid}}", cid)
+                ns_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+                ns_env.update(AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=relative, AWS_CONFIG_FILE=os.devnull,
+                              AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+                probe = ("import boto3,json; c=boto3.session.Session().get_credentials().get_frozen_credentials(); "
+                         "print(json.dumps([c.access_key, c.secret_key, c.token]))")
+                out = subprocess.run(["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", probe],
+                                     env=ns_env, capture_output=True, text=True, timeout=60)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertEqual(json.loads(out.stdout), [creds["AccessKeyId"], creds["SecretAccessKey"],
+                                                          creds["Token"]])
 
         # ecsd accepts the keys and knows them as the task role.
         import boto3

@@ -11,6 +11,11 @@
 //   /v4/<token>/stats        the engine's stats       /v4/<token>/task/stats  stats by DockerId
 //   /v3/<token>...           the same, v3 fields      /v2/credentials/<id>    task role credentials
 //
+// For tasks with a taskRoleArn it also listens at 169.254.170.2:80 inside the container's own network
+// namespace (the address added to that namespace's loopback; see netns_listener.hpp), which is where
+// SDKs resolve AWS_CONTAINER_CREDENTIALS_RELATIVE_URI. That needs root; without it the full URI on
+// the gateway remains.
+//
 // Tokens are recorded in the meta table by the reconciler when it creates the container:
 //   mdtoken:<token> -> {"task": arn, "container": name}
 //   mdcred:<id>     -> {"task": arn}
@@ -40,6 +45,14 @@ class MetadataServer {
   /// Also listens on `address` (an address of this host), on the same port when it is free.
   /// Thread-safe. @return "http://<address>:<port>", or "" when it cannot listen there.
   std::string endpoint_on(const std::string& address);
+  /// Also serves at 169.254.170.2:80 inside the network namespace of container `container_id`
+  /// (process `pid`), where AWS SDKs look for AWS_CONTAINER_CREDENTIALS_RELATIVE_URI. Idempotent per
+  /// (container, pid). Thread-safe. @return false when it cannot (e.g. ecsd is not root).
+  bool serve_link_local(const std::string& container_id, int pid);
+  /// Stops serving inside that container's namespace (the socket would keep the namespace alive).
+  void release_link_local(const std::string& container_id);
+  /// Releases every container's link-local listener.
+  void release_all_link_local();
   /// @return the loopback port.
   unsigned short port() const;
   /// Answers one request (exposed for tests; the listeners call it).

@@ -32,6 +32,10 @@ struct Options {
   std::function<std::string(const std::string& address)> metadata_endpoint;
   /// @return fresh credentials {AccessKeyId, SecretAccessKey, Token, RoleArn} for a task role.
   std::function<nlohmann::json(const std::string& role_arn)> new_credentials;
+  /// Serves the credentials endpoint at 169.254.170.2 inside a running container's network
+  /// namespace (container id, pid), and stops doing so. Unset: not done.
+  std::function<void(const std::string& container_id, int pid)> serve_link_local;
+  std::function<void(const std::string& container_id)> release_link_local;
 };
 
 /// What a pass asks for next.
