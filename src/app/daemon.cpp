@@ -18,6 +18,7 @@
 #include "ecsd/alb/data_plane.hpp"
 #include "ecsd/common/ids.hpp"
 #include "ecsd/http/server.hpp"
+#include "ecsd/metadata/metadata_server.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/runtime/docker/docker_client.hpp"
 #include "ecsd/store/task_repo.hpp"
@@ -25,6 +26,7 @@
 #include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/services/elbv2/elbv2.hpp"
+#include "ecsd/services/logs/logs.hpp"
 #include "ecsd/services/sts/sts.hpp"
 #include "ecsd/store/store.hpp"
 
@@ -123,6 +125,7 @@ struct Daemon::Impl {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<services::Dispatcher> dispatcher;
   std::unique_ptr<runtime::DockerClient> docker;
+  std::unique_ptr<metadata::MetadataServer> metadata;  // outlives the reconciler that hands out its URLs
   std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<alb::DataPlane> alb;
   std::unique_ptr<http::Server> server;
@@ -152,6 +155,7 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->dispatcher->add(services::sts::make_api());
   impl_->dispatcher->add(services::elbv2::make_api());
   impl_->dispatcher->add(services::ec2::make_api());
+  impl_->dispatcher->add(services::logs::make_api());
   if (c.scheduler) {
     impl_->docker = std::make_unique<runtime::DockerClient>();
     reconciler::Options opt;
@@ -161,6 +165,12 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
     opt.host_policy.allowed_host_paths.push_back(std::filesystem::absolute(c.data_dir).string());
     opt.host_policy.allowed_host_paths.push_back("/tmp");
     opt.engine_description = "unix://" + impl_->docker->socket_path();
+    impl_->metadata = std::make_unique<metadata::MetadataServer>(*impl_->store, impl_->docker.get());
+    auto* md = impl_->metadata.get();
+    opt.metadata_endpoint = [md](const std::string& address) { return md->endpoint_on(address); };
+    opt.new_credentials = metadata::new_task_credentials;
+    opt.serve_link_local = [md](const std::string& id, int pid) { md->serve_link_local(id, pid); };
+    opt.release_link_local = [md](const std::string& id) { md->release_link_local(id); };
     impl_->reconciler = std::make_unique<reconciler::Reconciler>(*impl_->store, *impl_->docker, opt);
     auto* rec = impl_->reconciler.get();
     impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
@@ -169,8 +179,11 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   auto* st = impl_->store.get();
   auto* rec = impl_->reconciler.get();
   auto* lb = impl_->alb.get();
+  auto* mds = impl_->metadata.get();
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
-                                                 http::make_api_router(*impl_->dispatcher, {[st, rec] {
+                                                 http::make_api_router(*impl_->dispatcher, {[st, rec, mds] {
+                                                   if (rec) rec->stop_log_followers();
+                                                   if (mds) mds->release_all_link_local();
                                                    st->reset();
                                                    if (rec) rec->remove_all_runtime_objects();
                                                  },
@@ -228,6 +241,7 @@ int Daemon::run() {
   io.run();
   for (auto& t : threads) t.join();
   if (impl_->reconciler) impl_->reconciler->stop();
+  impl_->metadata.reset();
   impl_->server.reset();
   impl_->alb.reset();
   impl_->dispatcher.reset();

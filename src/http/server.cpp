@@ -168,6 +168,11 @@ Server::Server(asio::io_context& io, const std::string& host, unsigned short por
   impl_->acceptor.listen(asio::socket_base::max_listen_connections);
 }
 
+Server::Server(asio::io_context& io, int listening_fd, RequestHandler handler, Limits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {
+  impl_->acceptor.assign(tcp::v4(), listening_fd);
+}
+
 Server::~Server() = default;
 
 bool Server::idle() const {

@@ -237,7 +237,9 @@ runtime::ContainerSpec build_spec(const SpecContext& ctx, const json& td, const 
   if (def.contains("logConfiguration")) {
     std::string driver = def["logConfiguration"].value("logDriver", "");
     // awslogs goes to ecsd's own Logs service (it follows the engine's json-file output).
-    if (driver != "awslogs" && !driver.empty()) {
+    if (driver == "awslogs") {
+      s.log_driver = "json-file";  // readable through the engine's logs API whatever the engine default is
+    } else if (!driver.empty()) {
       s.log_driver = driver;
       const json opts = def["logConfiguration"].value("options", json::object());
       for (auto it = opts.begin(); it != opts.end(); ++it) s.log_options[it.key()] = it.value().get<std::string>();

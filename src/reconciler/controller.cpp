@@ -3,14 +3,37 @@
 
 #include "ecsd/common/clock.hpp"
 #include "ecsd/domain/tasks.hpp"
+#include "ecsd/reconciler/log_follower.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
+#include "ecsd/store/log_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
 #include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::reconciler {
 
+namespace {
+// Drops what the metadata endpoint and the awslogs followers kept about a task that is going away:
+// its path tokens, its credentials and its containers' log resume points.
+void forget_task_meta(store::Db& db, const store::TaskRow& t) {
+  store::MetaRepo meta(db);
+  const nlohmann::json priv = t.doc.value("_ecsd", nlohmann::json::object());
+  const nlohmann::json tokens = priv.value("metadata", nlohmann::json::object());  // a copy: items() must not dangle
+  for (const auto& [name, token] : tokens.items())
+    if (token.is_string()) meta.remove("mdtoken:" + token.get<std::string>());
+  const nlohmann::json cred = priv.value("credentials", nlohmann::json::object());
+  if (cred.contains("id")) meta.remove("mdcred:" + cred.value("id", ""));
+  if (cred.contains("AccessKeyId")) meta.remove("taskcred:" + cred.value("AccessKeyId", ""));
+  const nlohmann::json containers = t.doc.value("containers", nlohmann::json::array());
+  for (const auto& c : containers)
+    if (!c.value("runtimeId", "").empty()) meta.remove("awslogs:" + c.value("runtimeId", ""));
+}
+}  // namespace
+
 Reconciler::Reconciler(store::Store& store, runtime::ContainerRuntime& runtime, Options options)
-    : store_(store), runtime_(runtime), opt_(std::move(options)) {}
+    : store_(store),
+      runtime_(runtime),
+      opt_(std::move(options)),
+      followers_(std::make_unique<LogFollowers>(store, runtime)) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -28,6 +51,7 @@ void Reconciler::stop() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
+  followers_->stop_all();
 }
 
 void Reconciler::enqueue(const std::string& key, double delay_seconds) { queue_.add(key, delay_seconds); }
@@ -118,6 +142,8 @@ void Reconciler::resync() {
   });
   for (const auto& a : tasks) enqueue("task:" + a);
   for (const auto& a : services) enqueue("service:" + a);
+  // Log events past their group's retention go (reads already hide them).
+  store_.write([&](store::Db& db) { store::LogRepo(db).expire(static_cast<std::int64_t>(now * 1000)); });
   // Expired STOPPED tasks go, containers included.
   for (const auto& a : expired) {
     try {
@@ -127,7 +153,11 @@ void Reconciler::resync() {
     } catch (const runtime::RuntimeError&) {
       continue;  // keep the row until its containers can be removed
     }
-    store_.write([&](store::Db& db) { store::TaskRepo(db).remove(a); });
+    store_.write([&](store::Db& db) {
+      store::TaskRepo tasks(db);
+      if (auto row = tasks.find_by_arn(a)) forget_task_meta(db, *row);
+      tasks.remove(a);
+    });
   }
   // Orphans: containers labelled as ours whose task no longer exists.
   try {
@@ -144,8 +174,11 @@ void Reconciler::resync() {
   }
 }
 
+void Reconciler::stop_log_followers() { followers_->stop_all(); }
+
 void Reconciler::remove_all_runtime_objects() {
   ++generation_;
+  followers_->stop_all();
   try {
     // Two sweeps: a pass that was creating a container when the first one ran sees the new
     // generation and gives up, but may already have created it.

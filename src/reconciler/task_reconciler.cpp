@@ -7,9 +7,11 @@
 
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/clock.hpp"
+#include "ecsd/common/ids.hpp"
 #include "ecsd/domain/elb.hpp"
 #include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
+#include "ecsd/reconciler/log_follower.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/store/elbv2_repo.hpp"
 #include "ecsd/store/service_repo.hpp"
@@ -163,6 +165,39 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   };
 
   Actual actual;
+  // awslogs: the account and region the container's log group lives in.
+  const auto task_arn_parts = arn::parse(arn);
+  auto log_scope = [&](const AwslogsConfig& cfg) {
+    store::Scope s{task_arn_parts ? task_arn_parts->account : "", task_arn_parts ? task_arn_parts->region : ""};
+    if (!cfg.region.empty()) s.region = cfg.region;
+    return s;
+  };
+  // Every started awslogs container has a follower copying its output into CloudWatch Logs.
+  auto follow_logs = [&] {
+    for (const auto& def : td.value("containerDefinitions", json::array())) {
+      auto cfg = awslogs_config(def);
+      auto it = cfg ? actual.find(def.value("name", "")) : actual.end();
+      if (it == actual.end()) continue;
+      followers_->ensure(log_scope(*cfg), *cfg, awslogs_stream(*cfg, def.value("name", ""), tid, it->second.id),
+                         it->second);
+    }
+  };
+  // Tasks with a role: the credentials endpoint at 169.254.170.2 inside each running container's own
+  // network namespace (bridge: every container; awsvpc: the namespace owner, which the others join).
+  const bool has_role = !t.doc.value("overrides", json::object()).value("taskRoleArn", td.value("taskRoleArn", "")).empty();
+  std::string link_local_owner;  // awsvpc: the first container without dependencies (as below)
+  for (const auto& d : td.value("containerDefinitions", json::array()))
+    if (!d.contains("dependsOn")) {
+      link_local_owner = d.value("name", "");
+      break;
+    }
+  auto serve_link_local = [&] {
+    const std::string net_mode = td.value("networkMode", "bridge");
+    if (!has_role || !opt_.serve_link_local || (net_mode != "bridge" && net_mode != "awsvpc")) return;
+    for (const auto& [name, c] : actual)
+      if (c.status == "running" && c.pid > 0 && (net_mode == "bridge" || name == link_local_owner))
+        opt_.serve_link_local(c.id, c.pid);
+  };
   auto refresh = [&] {
     actual.clear();
     for (auto& c : runtime_.list_containers({std::string(domain::kLabelTaskArn) + "=" + arn,
@@ -170,6 +205,8 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       auto it = c.labels.find(domain::kLabelContainerName);
       if (it != c.labels.end()) actual[it->second] = c;
     }
+    follow_logs();
+    serve_link_local();
   };
   try {
     refresh();
@@ -204,6 +241,58 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   sctx.fargate = t.doc.value("launchType", "") == "FARGATE";
   const json overrides = t.doc.value("overrides", json::object());
   const json defs = td.value("containerDefinitions", json::array());
+
+  // The variables ECS sets for the metadata and credentials endpoints. Tokens are persisted (task
+  // doc and meta table) before the container that carries them is created.
+  auto metadata_env = [&](const std::string& cname) {
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!opt_.metadata_endpoint || mode == "none") return env;
+    std::string address = "127.0.0.1";
+    try {
+      if (mode == "bridge") address = runtime_.network_gateway("bridge");
+      else if (mode == "awsvpc") address = runtime_.network_gateway(sctx.awsvpc_network);
+    } catch (const runtime::RuntimeError& e) {
+      spdlog::warn("task {}: no gateway for the metadata endpoint: {}", tid, e.what());
+      return env;
+    }
+    std::string base = address.empty() ? "" : opt_.metadata_endpoint(address);
+    if (base.empty()) return env;
+    json& md = t.doc["_ecsd"]["metadata"];
+    if (!md.is_object()) md = json::object();
+    std::vector<std::pair<std::string, std::string>> meta_rows;
+    std::string token = md.value(cname, "");
+    if (token.empty()) {
+      token = ids::hex(32);
+      md[cname] = token;
+      meta_rows.emplace_back("mdtoken:" + token, json{{"task", arn}, {"container", cname}}.dump());
+    }
+    env.emplace_back("ECS_CONTAINER_METADATA_URI", base + "/v3/" + token);
+    env.emplace_back("ECS_CONTAINER_METADATA_URI_V4", base + "/v4/" + token);
+    env.emplace_back("ECS_AGENT_URI", base + "/api/" + token);
+    std::string role = overrides.value("taskRoleArn", td.value("taskRoleArn", ""));
+    if (!role.empty() && opt_.new_credentials) {
+      json& cred = t.doc["_ecsd"]["credentials"];
+      if (!cred.is_object() || !cred.contains("id")) {
+        cred = opt_.new_credentials(role);
+        cred["id"] = ids::uuid();
+        meta_rows.emplace_back("mdcred:" + cred["id"].get<std::string>(), json{{"task", arn}}.dump());
+        meta_rows.emplace_back("taskcred:" + cred["AccessKeyId"].get<std::string>(),
+                               json{{"task", arn}, {"role", role}}.dump());
+      }
+      std::string relative = "/v2/credentials/" + cred["id"].get<std::string>();
+      env.emplace_back("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", relative);
+      // SDKs resolve the relative URI against 169.254.170.2, which ecsd does not serve.
+      env.emplace_back("AWS_CONTAINER_CREDENTIALS_FULL_URI", base + relative);
+    }
+    if (!meta_rows.empty()) {
+      save();  // first: a pass that loses a race to a concurrent update leaves no orphaned token
+      store_.write([&](store::Db& db) {
+        store::MetaRepo meta(db);
+        for (const auto& [k, v] : meta_rows) meta.put(k, v);
+      });
+    }
+    return env;
+  };
 
   // awsvpc: the first container without dependencies owns the task's network namespace.
   std::string netns_owner;
@@ -306,6 +395,14 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         break;
       }
       if (generation != generation_) return {};  // state was reset under this pass
+      if (auto cfg = awslogs_config(def)) {
+        std::string why = followers_->prepare(log_scope(*cfg), *cfg);
+        if (!why.empty()) {
+          fail("TaskFailedToStart", why);
+          break;
+        }
+      }
+      sctx.extra_env = metadata_env(name);
       try {
         auto spec = build_spec(sctx, td, def, overrides, opt_.host_policy);
         runtime_.create_container(spec);
@@ -479,6 +576,8 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     c["lastStatus"] = "STOPPED";
     c.erase("networkBindings");
   }
+  if (opt_.release_link_local)
+    for (const auto& [name, c] : actual) opt_.release_link_local(c.id);
   if (!t.doc.contains("stopCode")) t.doc["stopCode"] = "UserInitiated";
   if (mode == "awsvpc" && !t.doc["attachments"].empty()) t.doc["attachments"][0]["status"] = "DELETED";
   t.doc["executionStoppedAt"] = now;

@@ -38,6 +38,13 @@
 //   targets           id, target_group_id -> target_groups (cascade), target_id, port,
 //                     availability_zone, state, reason, description, drain_until
 //                     UNIQUE(target_group_id, target_id, port)
+// Migration 5 (CloudWatch Logs; the full layout is drawn in log_repo.hpp):
+//   log_groups        id, account, region, name, arn, created_ms, retention_days, doc
+//                     UNIQUE(account, region, name)
+//   log_streams       id, group_id -> log_groups (cascade), name, created_ms, first/last event,
+//                     last_ingestion_ms, stored_bytes          UNIQUE(group_id, name)
+//   log_events        id, group_id, stream_id, ts_ms, ingestion_ms, message
+//                     INDEX(group_id, stream_id, ts_ms), INDEX(group_id, ts_ms)
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -168,6 +175,27 @@ CREATE TABLE targets (
   UNIQUE(target_group_id, target_id, port));
 CREATE INDEX targets_draining ON targets(state, drain_until);
 )sql",
+    // Migration 5: CloudWatch Logs.
+    R"sql(
+CREATE TABLE log_groups (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL,
+  created_ms INTEGER NOT NULL, retention_days INTEGER, doc TEXT NOT NULL,
+  UNIQUE(account, region, name));
+CREATE TABLE log_streams (
+  id INTEGER PRIMARY KEY,
+  group_id INTEGER NOT NULL REFERENCES log_groups(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  first_event_ms INTEGER, last_event_ms INTEGER, last_ingestion_ms INTEGER,
+  stored_bytes INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(group_id, name));
+CREATE TABLE log_events (
+  id INTEGER PRIMARY KEY,
+  group_id INTEGER NOT NULL, stream_id INTEGER NOT NULL,
+  ts_ms INTEGER NOT NULL, ingestion_ms INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE INDEX log_events_by_stream ON log_events(group_id, stream_id, ts_ms);
+CREATE INDEX log_events_by_group ON log_events(group_id, ts_ms);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
@@ -178,6 +206,8 @@ DELETE FROM security_group_rules; DELETE FROM security_groups; DELETE FROM subne
 DELETE FROM ec2_tags; DELETE FROM ec2_scopes;
 DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE FROM listeners;
 DELETE FROM target_groups; DELETE FROM load_balancers;
+DELETE FROM log_events; DELETE FROM log_streams; DELETE FROM log_groups;
+DELETE FROM meta WHERE key LIKE 'mdtoken:%' OR key LIKE 'mdcred:%' OR key LIKE 'taskcred:%' OR key LIKE 'awslogs:%';
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace

@@ -41,6 +41,7 @@ constexpr const char* kCiList =
 
 constexpr const char* kCiCluster = "SELECT cluster_id FROM container_instances WHERE id=?";
 constexpr const char* kMetaGet = "SELECT value FROM meta WHERE key=?";
+constexpr const char* kMetaRemove = "DELETE FROM meta WHERE key=?";
 constexpr const char* kMetaPut =
     "INSERT INTO meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
 
@@ -155,5 +156,7 @@ std::optional<std::string> MetaRepo::get(std::string_view key) {
 }
 
 void MetaRepo::put(std::string_view key, std::string_view value) { db_.prepare(kMetaPut).bind_all(key, value).run(); }
+
+void MetaRepo::remove(std::string_view key) { db_.prepare(kMetaRemove).bind_all(key).run(); }
 
 }  // namespace ecsd::store

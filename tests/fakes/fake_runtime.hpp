@@ -115,6 +115,13 @@ class FakeRuntime : public runtime::ContainerRuntime {
   void watch_events(const std::vector<std::string>&, const std::function<void(const runtime::Event&)>&,
                     const std::atomic<bool>&) override {}
   std::string container_logs(const std::string&, int) override { return ""; }
+  void follow_logs(const std::string&, std::int64_t, bool, const runtime::LogSink&, const std::atomic<bool>&) override {}
+  std::string container_stats(const std::string&) override { return "{}"; }
+  std::map<std::string, std::string> gateways{{"bridge", "172.17.0.1"}};  // network -> gateway address
+  std::string network_gateway(const std::string& name) override {
+    auto it = gateways.find(name);
+    return it == gateways.end() ? "" : it->second;
+  }
 
   // --- test controls ---
   void exit(const std::string& id, int code, bool oom = false) {

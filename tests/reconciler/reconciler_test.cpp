@@ -89,6 +89,50 @@ TEST_F(ReconcilerTest, RunTaskReachesRunningWithLabelsAndDynamicPort) {
   EXPECT_EQ(t["containers"][0]["networkBindings"][0]["bindIP"], "127.0.0.1");
 }
 
+TEST_F(ReconcilerTest, MetadataAndCredentialVariablesAreSetAndForgottenWithTheTask) {
+  Options opt;
+  opt.instance_id = "inst0123456789ab";
+  std::vector<std::string> asked;
+  opt.metadata_endpoint = [&](const std::string& address) {
+    asked.push_back(address);
+    return "http://" + address + ":1234";
+  };
+  opt.new_credentials = [](const std::string& role) {
+    return json{{"AccessKeyId", "ASIATEST"}, {"SecretAccessKey", "s"}, {"Token", "t"}, {"RoleArn", role}};
+  };
+  rec_ = std::make_unique<Reconciler>(store_, rt_, opt);
+  register_td({web()}, {{"taskRoleArn", "arn:aws:iam::000000000000:role/r"}});
+  std::string arn = run();
+  rec_->step("task:" + arn);
+  std::string id = rt_.find(arn, "web");
+  ASSERT_FALSE(id.empty());
+  std::map<std::string, std::string> env;
+  for (const auto& kv : rt_.specs[id].env) env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  EXPECT_EQ(asked, std::vector<std::string>{"172.17.0.1"});
+  const std::string v4 = env["ECS_CONTAINER_METADATA_URI_V4"];
+  ASSERT_EQ(v4.rfind("http://172.17.0.1:1234/v4/", 0), 0u) << v4;
+  const std::string token = v4.substr(v4.rfind('/') + 1);
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_EQ(env["ECS_CONTAINER_METADATA_URI"], "http://172.17.0.1:1234/v3/" + token);
+  const std::string rel = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"];
+  ASSERT_EQ(rel.rfind("/v2/credentials/", 0), 0u) << rel;
+  EXPECT_EQ(env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], "http://172.17.0.1:1234" + rel);
+  auto meta = [&](const std::string& key) {
+    return store_.read([&](store::Db& db) { return store::MetaRepo(db).get(key); });
+  };
+  EXPECT_TRUE(meta("mdtoken:" + token));
+  EXPECT_TRUE(meta("taskcred:ASIATEST"));
+  EXPECT_TRUE(meta("mdcred:" + rel.substr(16)));
+  // Stopped and expired: the task's tokens and credentials go with it.
+  services::ecs::stop_task(ctx(), {{"cluster", "c"}, {"task", arn}});
+  rec_->step("task:" + arn);
+  clock_.advance(7200);
+  rec_->resync();
+  EXPECT_FALSE(meta("mdtoken:" + token));
+  EXPECT_FALSE(meta("taskcred:ASIATEST"));
+  EXPECT_FALSE(meta("mdcred:" + rel.substr(16)));
+}
+
 TEST_F(ReconcilerTest, MissingImageIsPulledAndRecorded) {
   register_td({web({{"image", "app:v1"}})});
   std::string arn = run();

@@ -608,6 +608,42 @@ TEST_F(DockerClientTest, ContainerLogsDemultiplexesStdoutAndStderr) {
   EXPECT_EQ(expect_error([&] { client.container_logs("abc", 10); }).kind, Kind::NotFound);
 }
 
+TEST_F(DockerClientTest, FollowLogsAsksForTimestampsSinceAndDecodesLines) {
+  FakeResponse res;
+  res.content_type = "application/vnd.docker.multiplexed-stream";
+  std::string raw = log_frame(1, "2026-01-01T00:00:00.000000001Z out1\n") +
+                    log_frame(2, "2026-01-01T00:00:00.000000002Z err1\n");
+  res.chunks = {raw.substr(0, 20), raw.substr(20)};
+  engine.always(res);
+  std::atomic<bool> stop{false};
+  std::vector<LogLine> got;
+  client.follow_logs("abc", 1767225600LL * 1000000000LL + 5, true,
+                     [&](std::vector<LogLine>& lines) { got.insert(got.end(), lines.begin(), lines.end()); }, stop);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].text, "out1");
+  EXPECT_EQ(got[1].text, "err1");
+  EXPECT_TRUE(got[1].is_stderr);
+  EXPECT_EQ(got[1].ts_ns, 1767225600LL * 1000000000LL + 2);
+  FakeRequest req = engine.last_request();
+  EXPECT_EQ(req.path, "/v1.41/containers/abc/logs");
+  EXPECT_EQ(req.param("follow"), "1");
+  EXPECT_EQ(req.param("timestamps"), "1");
+  EXPECT_EQ(req.param("since"), "1767225600.000000005");
+  engine.always(FakeResponse::message(404, "No such container: abc"));
+  EXPECT_EQ(expect_error([&] { client.follow_logs("abc", 0, true, [](std::vector<LogLine>&) {}, stop); }).kind,
+            Kind::NotFound);
+}
+
+TEST_F(DockerClientTest, NetworkGatewayFromIpamOrTheSubnetsFirstAddress) {
+  engine.always(FakeResponse{200, R"({"Name":"bridge","IPAM":{"Config":[{"Subnet":"172.17.0.0/16","Gateway":"172.17.0.1"}]}})",
+                             "application/json"});
+  EXPECT_EQ(client.network_gateway("bridge"), "172.17.0.1");
+  engine.always(FakeResponse{200, R"({"Name":"n","IPAM":{"Config":[{"Subnet":"172.31.16.0/20"}]}})", "application/json"});
+  EXPECT_EQ(client.network_gateway("n"), "172.31.16.1");
+  engine.always(FakeResponse::message(404, "network n not found"));
+  EXPECT_EQ(client.network_gateway("n"), "");
+}
+
 TEST_F(DockerClientTest, PingExpectsOk) {
   engine.always(FakeResponse{200, "OK", "text/plain; charset=utf-8"});
   EXPECT_TRUE(client.ping());

@@ -26,6 +26,8 @@ class Server {
   /// Binds host:port (port 0 picks a free one). @throws boost::system::system_error on bind failure.
   Server(boost::asio::io_context& io, const std::string& host, unsigned short port, RequestHandler handler,
          Limits limits = {});
+  /// Serves on `listening_fd`, an IPv4 TCP socket already bound and listening (the server owns it).
+  Server(boost::asio::io_context& io, int listening_fd, RequestHandler handler, Limits limits = {});
   ~Server();
   /// @return the bound port.
   unsigned short port() const;

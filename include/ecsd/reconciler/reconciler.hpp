@@ -3,6 +3,7 @@
 // one pass per key at a time. It never sees HTTP or wire formats.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +17,8 @@
 
 namespace ecsd::reconciler {
 
+class LogFollowers;
+
 struct Options {
   std::string instance_id;      // labels this daemon's containers (several daemons may share an engine)
   int workers = 4;              // passes block on the engine (pulls, stop timeouts)
@@ -23,6 +26,16 @@ struct Options {
   double stopped_task_retention_seconds = 3600;  // STOPPED tasks stay describable this long
   HostPolicy host_policy;
   std::string engine_description = "unix:///var/run/docker.sock";  // for messages
+  /// Where task containers reach the metadata endpoint: called with an address of this host (a
+  /// bridge network's gateway, or 127.0.0.1 for host networking). @return "http://addr:port" or "".
+  /// Unset: containers get no metadata or credentials variables.
+  std::function<std::string(const std::string& address)> metadata_endpoint;
+  /// @return fresh credentials {AccessKeyId, SecretAccessKey, Token, RoleArn} for a task role.
+  std::function<nlohmann::json(const std::string& role_arn)> new_credentials;
+  /// Serves the credentials endpoint at 169.254.170.2 inside a running container's network
+  /// namespace (container id, pid), and stops doing so. Unset: not done.
+  std::function<void(const std::string& container_id, int pid)> serve_link_local;
+  std::function<void(const std::string& container_id)> release_link_local;
 };
 
 /// What a pass asks for next.
@@ -47,6 +60,8 @@ class Reconciler {
   void resync();
   /// Removes every container and network this daemon created (POST /_ecsd/reset).
   void remove_all_runtime_objects();
+  /// Stops every awslogs follower (before a reset, so none writes into the emptied store).
+  void stop_log_followers();
   /// @return the engine network awsvpc tasks of this daemon join.
   std::string awsvpc_network() const;
 
@@ -60,6 +75,7 @@ class Reconciler {
   store::Store& store_;
   runtime::ContainerRuntime& runtime_;
   Options opt_;
+  std::unique_ptr<LogFollowers> followers_;  // awslogs containers' output -> CloudWatch Logs
   WorkQueue queue_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> engine_up_{true};

@@ -101,6 +101,15 @@ struct Event {
   std::map<std::string, std::string> labels;
 };
 
+/// One line of container output, as the engine timestamped it.
+struct LogLine {
+  bool is_stderr = false;
+  std::int64_t ts_ns = 0;  // engine receive time, epoch nanoseconds
+  std::string text;        // without the trailing newline
+};
+/// Receives lines in order; an empty batch is an idle tick (about every stop poll while quiet).
+using LogSink = std::function<void(std::vector<LogLine>&)>;
+
 /// Credentials for pulling from a registry (ECR, later).
 struct RegistryAuth {
   std::string username, password, server;
@@ -144,6 +153,17 @@ class ContainerRuntime {
                             const std::atomic<bool>& stop) = 0;
   /// @return up to `tail` last lines... of stdout+stderr, demultiplexed ("" when none).
   virtual std::string container_logs(const std::string& id, int tail) = 0;
+  /// Reads the container's stdout and stderr from `since_ns` (inclusive; 0 = the beginning) with
+  /// timestamps, calling `on_lines` per received chunk and with idle ticks. With `follow` it
+  /// returns once the container has stopped and its output is drained, or when `stop` becomes true.
+  /// @throws RuntimeError (NotFound for a missing container, Unavailable when the stream breaks).
+  virtual void follow_logs(const std::string& id, std::int64_t since_ns, bool follow, const LogSink& on_lines,
+                           const std::atomic<bool>& stop) = 0;
+  /// @return the engine's one-shot stats document for the container as JSON text.
+  /// @throws RuntimeError NotFound for a missing container.
+  virtual std::string container_stats(const std::string& id) = 0;
+  /// @return the IPv4 gateway address of network `name` ("" when it has none or does not exist).
+  virtual std::string network_gateway(const std::string& name) = 0;
 };
 
 }  // namespace ecsd::runtime

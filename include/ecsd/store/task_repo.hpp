@@ -69,6 +69,7 @@ class MetaRepo {
   explicit MetaRepo(Db& db) : db_(db) {}
   std::optional<std::string> get(std::string_view key);
   void put(std::string_view key, std::string_view value);
+  void remove(std::string_view key);
 
  private:
   Db& db_;

@@ -32,7 +32,8 @@ class Connection {
  public:
   enum class Outcome { Done, TimedOut, Stopped };
 
-  Connection(const std::atomic<bool>* stop, milliseconds poll) : stop_(stop), poll_(poll) {}
+  Connection(const std::atomic<bool>* stop, milliseconds poll, const std::function<void()>* tick = nullptr)
+      : stop_(stop), poll_(poll), tick_(tick) {}
   ~Connection() { abandon(); }
 
   local::socket& socket() { return socket_; }
@@ -59,6 +60,7 @@ class Connection {
       }
       ioc_.restart();
       ioc_.run_for(std::min<SteadyClock::duration>(deadline - now, poll_));
+      if (tick_ && !done) (*tick_)();
     }
     return Outcome::Done;
   }
@@ -76,6 +78,7 @@ class Connection {
   local::socket socket_{ioc_};
   const std::atomic<bool>* stop_;
   milliseconds poll_;
+  const std::function<void()>* tick_;
 };
 
 http::verb verb_of(const std::string& method) {
@@ -152,11 +155,12 @@ void DockerClient::note_reachable(bool reachable, const std::string& detail) {
     spdlog::info("Docker engine at {} answers again", socket_path_);
 }
 
-DockerClient::Reply DockerClient::send(const Call& call, const BodySink& sink, const std::atomic<bool>* stop) {
+DockerClient::Reply DockerClient::send(const Call& call, const BodySink& sink, const std::atomic<bool>* stop,
+                                       const std::function<void()>* tick) {
   using Outcome = Connection::Outcome;
   const std::string what = call.method + " " + call.target;
   const milliseconds step = call.timeout.count() > 0 ? call.timeout : timeouts_.request;
-  Connection conn(stop, timeouts_.stop_poll);
+  Connection conn(stop, timeouts_.stop_poll, tick);
   beast::error_code ec;
   auto unavailable = [&](const std::string& why) {
     return RuntimeError(RuntimeError::Kind::Unavailable, "Docker engine at " + socket_path_ + ": " + what + ": " + why);
@@ -421,6 +425,58 @@ std::string DockerClient::container_logs(const std::string& id, int tail) {
                              (tail < 0 ? std::string("all") : std::to_string(tail))});
   if (r.status != 200) fail(r.status, r.body, "logs of container " + id);
   return docker::demux_logs(r.body);
+}
+
+void DockerClient::follow_logs(const std::string& id, std::int64_t since_ns, bool follow, const LogSink& on_lines,
+                               const std::atomic<bool>& stop) {
+  std::string target = "/containers/" + docker::url_encode(id) + "/logs?stdout=1&stderr=1&timestamps=1&follow=" +
+                       (follow ? "1" : "0");
+  if (since_ns > 0) target += "&since=" + docker::since_param(since_ns);
+  Call call{"GET", target};
+  call.unbounded_body = true;  // a quiet container sends nothing for as long as it likes
+  docker::LogStreamDecoder decoder;
+  std::vector<LogLine> lines;
+  std::function<void()> tick = [&] {
+    lines.clear();
+    on_lines(lines);
+  };
+  Reply r = send(
+      call,
+      [&](std::string_view data) {
+        lines.clear();
+        decoder.feed(data, lines);
+        if (!lines.empty()) on_lines(lines);
+      },
+      &stop, &tick);
+  if (stop) return;
+  if (r.status / 100 != 2) fail(r.status, r.body, "logs of container " + id);
+  lines.clear();
+  decoder.finish(lines);
+  if (!lines.empty()) on_lines(lines);
+}
+
+std::string DockerClient::container_stats(const std::string& id) {
+  Reply r = send({"GET", "/containers/" + docker::url_encode(id) + "/stats?stream=false"});
+  if (r.status != 200) fail(r.status, r.body, "stats of container " + id);
+  return r.body;
+}
+
+std::string DockerClient::network_gateway(const std::string& name) {
+  Reply r = send({"GET", "/networks/" + docker::url_encode(name)});
+  if (r.status == 404) return "";
+  if (r.status != 200) fail(r.status, r.body, "inspect network " + name);
+  json j = parse_json(r.body, "inspect network " + name);
+  if (!j.contains("IPAM") || !j["IPAM"].is_object()) return "";
+  for (const auto& c : j["IPAM"].value("Config", json::array())) {
+    if (!c.is_object()) continue;
+    std::string gw = c.value("Gateway", std::string());
+    if (!gw.empty() && gw.find(':') == std::string::npos) return gw;
+    // A network created with only a subnet does not list its gateway: the default IPAM driver
+    // gives the gateway the subnet's first address.
+    if (gw.empty()) gw = docker::first_host_address(c.value("Subnet", std::string()));
+    if (!gw.empty()) return gw;
+  }
+  return "";
 }
 
 }  // namespace ecsd::runtime

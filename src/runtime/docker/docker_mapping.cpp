@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -278,6 +280,141 @@ std::string demux_logs(std::string_view raw) {
     pos += n;
   }
   return out;
+}
+
+std::int64_t parse_time_ns(std::string_view s) {
+  // 2026-01-02T03:04:05.123456789Z (fraction optional, 1-9 digits; Z or +hh:mm).
+  if (s.size() < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':') return -1;
+  auto num = [&](std::size_t pos, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return -1;
+      v = v * 10 + (s[i] - '0');
+    }
+    return v;
+  };
+  std::tm tm{};
+  int year = num(0, 4), mon = num(5, 2), day = num(8, 2), h = num(11, 2), mi = num(14, 2), sec = num(17, 2);
+  if (year < 0 || mon < 1 || day < 1 || h < 0 || mi < 0 || sec < 0) return -1;
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  std::int64_t frac = 0;
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 9) {
+        frac = frac * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    for (; digits < 9; ++digits) frac *= 10;
+  }
+  std::int64_t offset = 0;
+  if (pos < s.size() && (s[pos] == '+' || s[pos] == '-') && pos + 6 <= s.size()) {
+    int oh = num(pos + 1, 2), om = num(pos + 4, 2);
+    if (oh < 0 || om < 0) return -1;
+    offset = (s[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  } else if (pos >= s.size() || s[pos] != 'Z') {
+    return -1;
+  }
+  return (static_cast<std::int64_t>(timegm(&tm)) - offset) * 1000000000LL + frac;
+}
+
+std::string first_host_address(const std::string& cidr) {
+  unsigned a, b, c, d, bits;
+  char tail;
+  if (std::sscanf(cidr.c_str(), "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &tail) != 5 || a > 255 || b > 255 ||
+      c > 255 || d > 255 || bits > 30)
+    return "";
+  std::uint32_t ip = (a << 24) | (b << 16) | (c << 8) | d;
+  std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
+  ip = (ip & mask) + 1;
+  return std::to_string(ip >> 24) + "." + std::to_string((ip >> 16) & 255) + "." + std::to_string((ip >> 8) & 255) +
+         "." + std::to_string(ip & 255);
+}
+
+std::string since_param(std::int64_t ns) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(ns / 1000000000LL),
+                static_cast<long long>(ns % 1000000000LL));
+  return buf;
+}
+
+void LogStreamDecoder::feed(std::string_view data, std::vector<LogLine>& out) {
+  buffer_.append(data);
+  if (mode_ == 0 && !buffer_.empty()) {
+    if (buffer_.size() < 8 && static_cast<unsigned char>(buffer_[0]) <= 2) return;  // wait for a whole header
+    bool header = static_cast<unsigned char>(buffer_[0]) <= 2 && buffer_[1] == 0 && buffer_[2] == 0 && buffer_[3] == 0;
+    mode_ = header ? 1 : 2;
+  }
+  std::size_t pos = 0;
+  if (mode_ == 2) {
+    payload(false, buffer_, out);
+    pos = buffer_.size();
+  } else {
+    // Each frame: [stream 0|1|2][0 0 0][size uint32 big-endian] then `size` bytes of payload.
+    while (buffer_.size() - pos >= 8) {
+      std::uint32_t size = 0;
+      for (std::size_t i = 4; i < 8; ++i) size = (size << 8) | static_cast<unsigned char>(buffer_[pos + i]);
+      if (buffer_.size() - pos - 8 < size) break;
+      bool is_stderr = buffer_[pos] == 2;
+      std::string_view frame = std::string_view(buffer_).substr(pos + 8, size);
+      if (!pending_[is_stderr ? 1 : 0].empty()) {
+        // The rest of a line the engine split: drop this piece's own timestamp.
+        auto sp = frame.find(' ');
+        if (sp != std::string_view::npos && parse_time_ns(frame.substr(0, sp)) >= 0) frame.remove_prefix(sp + 1);
+      }
+      payload(is_stderr, frame, out);
+      pos += 8 + size;
+    }
+  }
+  buffer_.erase(0, pos);
+}
+
+void LogStreamDecoder::payload(bool is_stderr, std::string_view text, std::vector<LogLine>& out) {
+  std::string& pending = pending_[is_stderr ? 1 : 0];
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    if (nl == std::string_view::npos) {
+      pending.append(text);
+      return;
+    }
+    pending.append(text.substr(0, nl));
+    emit(is_stderr, pending, out);
+    text.remove_prefix(nl + 1);
+  }
+}
+
+void LogStreamDecoder::emit(bool is_stderr, std::string& pending, std::vector<LogLine>& out) {
+  // "<RFC 3339 timestamp> <text>"; a line split by the engine (over 16 KiB) carries a timestamp
+  // per piece: the pieces after the first are joined without theirs.
+  LogLine line;
+  line.is_stderr = is_stderr;
+  std::string_view rest(pending);
+  auto sp = rest.find(' ');
+  std::int64_t ts = sp == std::string_view::npos ? -1 : parse_time_ns(rest.substr(0, sp));
+  if (ts >= 0) {
+    line.ts_ns = ts;
+    rest.remove_prefix(sp + 1);
+  }
+  line.text = std::string(rest);
+  if (!line.text.empty() && line.text.back() == '\r') line.text.pop_back();
+  out.push_back(std::move(line));
+  pending.clear();
+}
+
+void LogStreamDecoder::finish(std::vector<LogLine>& out) {
+  if (mode_ == 2 && !buffer_.empty()) payload(false, buffer_, out);
+  buffer_.clear();
+  for (int i = 0; i < 2; ++i)
+    if (!pending_[i].empty()) emit(i == 1, pending_[i], out);
 }
 
 RuntimeError::Kind error_kind(int status, const std::string& message) {

@@ -60,6 +60,10 @@ class DockerClient final : public ContainerRuntime {
                     const std::atomic<bool>& stop) override;
   /// A negative `tail` returns the whole log. @throws RuntimeError NotFound for a missing container.
   std::string container_logs(const std::string& id, int tail) override;
+  void follow_logs(const std::string& id, std::int64_t since_ns, bool follow, const LogSink& on_lines,
+                   const std::atomic<bool>& stop) override;
+  std::string container_stats(const std::string& id) override;
+  std::string network_gateway(const std::string& name) override;
 
  private:
   /// One request as the engine sees it; the body is JSON or empty.
@@ -84,7 +88,9 @@ class DockerClient final : public ContainerRuntime {
   /// Sends `call` on a new connection and reads the whole reply (or streams a 2xx body into
   /// `sink`), stopping early without error when `stop` becomes true.
   /// @throws RuntimeError Unavailable when the engine cannot be reached or a step times out.
-  Reply send(const Call& call, const BodySink& sink = nullptr, const std::atomic<bool>* stop = nullptr);
+  /// `tick`, when given, runs between waits (about every stop_poll) on the calling thread.
+  Reply send(const Call& call, const BodySink& sink = nullptr, const std::atomic<bool>* stop = nullptr,
+             const std::function<void()>* tick = nullptr);
   void note_reachable(bool reachable, const std::string& detail);
 
   std::string socket_path_;
@@ -119,6 +125,28 @@ std::string label_filters(const std::vector<std::string>& labels, const std::str
 std::string url_encode(std::string_view s, bool keep_path = false);
 /// Demultiplexes an 8-byte-header log stream (stdout+stderr); a raw (TTY) stream is returned as is.
 std::string demux_logs(std::string_view raw);
+/// Splits a /containers/{id}/logs?timestamps=1 byte stream (multiplexed 8-byte frame headers, or a
+/// raw TTY stream) into lines. Partial frames and lines split across frames are kept for later.
+class LogStreamDecoder {
+ public:
+  /// Appends complete lines found in `data` to `out`.
+  void feed(std::string_view data, std::vector<LogLine>& out);
+  /// Flushes a last line without a newline.
+  void finish(std::vector<LogLine>& out);
+
+ private:
+  void payload(bool is_stderr, std::string_view text, std::vector<LogLine>& out);
+  void emit(bool is_stderr, std::string& pending, std::vector<LogLine>& out);
+  std::string buffer_;
+  int mode_ = 0;  // 0 unknown, 1 multiplexed, 2 raw
+  std::string pending_[2];  // per stream: "<timestamp> text" of an unfinished line
+};
+/// Parses an RFC 3339 time with up to nanosecond fraction. @return epoch nanoseconds, or -1.
+std::int64_t parse_time_ns(std::string_view s);
+/// @return the first host address of an IPv4 CIDR ("172.31.0.0/20" -> "172.31.0.1"), "" for junk.
+std::string first_host_address(const std::string& cidr);
+/// @return `ns` as the engine's since= form "seconds.nanoseconds".
+std::string since_param(std::int64_t ns);
 /// Classifies an engine error (HTTP status and message) into a RuntimeError kind.
 RuntimeError::Kind error_kind(int status, const std::string& message);
 /// Classifies an error object in a pull progress stream by its message.
