@@ -12,6 +12,8 @@ namespace ecsd::app {
 struct Config {
   std::string host = "127.0.0.1";
   unsigned short port = 4566;
+  unsigned short registry_port = 4510;  // OCI registry (ECR); 0 = not served
+  double registry_sweep_seconds = 30;   // lifecycle policies and blob garbage collection
   std::string data_dir;  // empty: default_data_dir()
   std::string account_id = "000000000000";
   std::string log_level = "info";

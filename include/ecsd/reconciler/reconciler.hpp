@@ -3,6 +3,8 @@
 // one pass per key at a time. It never sees HTTP or wire formats.
 #pragma once
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +25,8 @@ struct Options {
   double stopped_task_retention_seconds = 3600;  // STOPPED tasks stay describable this long
   HostPolicy host_policy;
   std::string engine_description = "unix:///var/run/docker.sock";  // for messages
+  /// Credentials for pulling `image` (ecsd's own ECR registry); nullopt pulls anonymously.
+  std::function<std::optional<runtime::RegistryAuth>(const std::string& image)> registry_auth;
 };
 
 /// What a pass asks for next.
