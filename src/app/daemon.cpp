@@ -55,6 +55,7 @@ Options:
                       one loopback address per region (us-east-1 = 127.0.1.1)
   --data-dir DIR      where the SQLite store lives (default $XDG_DATA_HOME/ecsd or ~/.local/share/ecsd)
   --account-id ID     12-digit AWS account id (default 000000000000)
+  --registry-sweep-seconds S  how often lifecycle policies and blob garbage collection run (default 30)
   --log-level LEVEL   trace, debug, info, warn, error or off (default info)
   --threads N         I/O threads (default 2)
   --allow-privileged  let task definitions run privileged containers (off by default)
@@ -111,6 +112,7 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
         int p = std::stoi(value);
         if (p < 0 || p > 65535) return usage_error("port out of range: " + value);
         cfg.registry_port = static_cast<unsigned short>(p);
+        cfg.registry_port_given = true;
       } else if (key == "--registry-sweep-seconds") {
         cfg.registry_sweep_seconds = std::stod(value);
         if (cfg.registry_sweep_seconds <= 0) return usage_error("bad value for " + key + ": " + value);
@@ -177,7 +179,16 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   ropt.port = c.registry_port;
   impl_->registry = std::make_unique<registry::Registry>(*impl_->store, c.data_dir + "/registry", ropt);
   impl_->dispatcher->add(services::ecr::make_api(*impl_->registry));
-  if (c.registry_port) impl_->registry_server = std::make_unique<registry::HttpServer>(impl_->io, *impl_->registry, c.registry_port);
+  if (c.registry_port) {
+    try {
+      impl_->registry_server = std::make_unique<registry::HttpServer>(impl_->io, *impl_->registry, c.registry_port);
+    } catch (const boost::system::system_error& e) {
+      // The default port may be held by another ecsd on this machine: serve the API anyway.
+      if (c.registry_port_given) throw;
+      spdlog::warn("registry not served: cannot listen on port {} ({}); pass --registry-port", c.registry_port,
+                   e.what());
+    }
+  }
   if (c.scheduler) {
     impl_->docker = std::make_unique<runtime::DockerClient>();
     reconciler::Options opt;
