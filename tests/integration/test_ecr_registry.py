@@ -40,6 +40,7 @@ class EcrRegistryTest(DockerTestCase):
         super().setUp()
         self.ecr = self.client("ecr")
         self.images = []  # local image references to remove at the end
+        self.image_ids = []  # and the images this test built (with every reference left to them)
         self.docker_config = tempfile.mkdtemp(prefix="ecsd-docker-config-")
         self.addCleanup(shutil.rmtree, self.docker_config, True)
         self.addCleanup(self._remove_images)
@@ -59,6 +60,8 @@ class EcrRegistryTest(DockerTestCase):
     def _remove_images(self):
         for ref in self.images:
             docker("rmi", "-f", ref, check=False)
+        for image_id in self.image_ids:
+            docker("rmi", "-f", image_id, check=False)
         if hasattr(self, "registry"):
             self.dk("logout", self.registry, check=False)
 
@@ -87,6 +90,7 @@ class EcrRegistryTest(DockerTestCase):
                               text=True, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.images.append(tag)
+        self.image_ids.append(proc.stdout.strip())
         return tag
 
     def push(self, local, uri):
