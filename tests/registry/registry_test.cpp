@@ -169,6 +169,45 @@ TEST_F(RegistryTest, ManifestsByTagAndDigestAndImmutableTags) {
   EXPECT_NE(run(by_digest, manifest(layer)).body.find("DIGEST_INVALID"), std::string::npos);
 }
 
+TEST_F(RegistryTest, IndexesNeedTheirChildrenAndDeletesAndGarbageCollectionFollowReferences) {
+  std::string config = push_blob("{}"), kept = push_blob("kept-layer"), dropped = push_blob("dropped-layer");
+  std::string image = json{{"schemaVersion", 2},
+                           {"mediaType", kOciManifest},
+                           {"config", {{"digest", config}, {"size", 2}}},
+                           {"layers", {{{"digest", kept}, {"size", 10}}}}}
+                          .dump();
+  std::string child = sha256_digest(image);
+  auto index = [&](const std::string& d) {
+    return json{{"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", {{{"digest", d}, {"size", 1}}}}}.dump();
+  };
+  auto r = run(req("PUT", "/v2/app/manifests/multi"), index(child));
+  EXPECT_NE(r.body.find("MANIFEST_UNKNOWN"), std::string::npos);  // the child is not there yet
+  EXPECT_EQ(run(req("PUT", "/v2/app/manifests/" + child), image).status, 201);
+  EXPECT_EQ(run(req("PUT", "/v2/app/manifests/multi"), index(child)).status, 201);
+  auto stored = store_.read([&](store::Db& db) {
+    store::EcrRepo ecr(db);
+    auto repo = ecr.find_repository({"000000000000", "us-east-1"}, "app");
+    return std::make_pair(*ecr.find_image_by_tag(repo->id, "multi"), ecr.referenced_as_child(repo->id, child));
+  });
+  EXPECT_EQ(stored.first.size, 12);  // the largest child
+  EXPECT_TRUE(stored.second);
+  // Blob DELETE unlinks from the repository; nothing is collected before the grace period.
+  EXPECT_EQ(run(req("DELETE", "/v2/app/blobs/" + dropped)).status, 202);
+  EXPECT_EQ(run(req("HEAD", "/v2/app/blobs/" + dropped)).status, 404);
+  EXPECT_EQ(registry_->collect_garbage(clock().now()), 0);
+  EXPECT_TRUE(registry_->blobs().blob_size(dropped));
+  // After it, only the unreferenced blob goes; the manifests' blobs stay.
+  EXPECT_EQ(registry_->collect_garbage(clock().now() + 3600), 1);
+  EXPECT_FALSE(registry_->blobs().blob_size(dropped));
+  EXPECT_TRUE(registry_->blobs().blob_size(kept));
+  // Deleting the index, then the image, frees the layer for the next collection.
+  EXPECT_EQ(run(req("DELETE", "/v2/app/manifests/" + sha256_digest(index(child)))).status, 202);
+  EXPECT_EQ(run(req("DELETE", "/v2/app/manifests/" + child)).status, 202);
+  EXPECT_EQ(run(req("GET", "/v2/app/manifests/" + child)).status, 404);
+  EXPECT_EQ(registry_->collect_garbage(clock().now() + 3600), 2);  // layer and config
+  EXPECT_FALSE(registry_->blobs().blob_size(kept));
+}
+
 TEST_F(RegistryTest, UnknownRepositoriesAndInvalidReferences) {
   EXPECT_NE(run(req("GET", "/v2/nope/tags/list")).body.find("NAME_UNKNOWN"), std::string::npos);
   EXPECT_EQ(run(req("GET", "/v2/app/blobs/sha256:..%2F..%2Fecsd.db")).status, 400);
