@@ -5,6 +5,8 @@
 #include <functional>
 #include <filesystem>
 #include <iostream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -21,8 +23,11 @@
 #include "ecsd/metadata/metadata_server.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/runtime/docker/docker_client.hpp"
+#include "ecsd/registry/http_server.hpp"
+#include "ecsd/registry/registry.hpp"
 #include "ecsd/store/task_repo.hpp"
 #include "ecsd/services/dispatcher.hpp"
+#include "ecsd/services/ecr/ecr.hpp"
 #include "ecsd/services/ec2/ec2.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/services/elbv2/elbv2.hpp"
@@ -48,8 +53,11 @@ A local, AWS-compatible Amazon ECS control plane.
 Options:
   --host ADDR         address to listen on (default 127.0.0.1)
   --port N            API port (default 4566)
+  --registry-port N   ECR registry port (default 4510; 0 = no registry); served on 127.0.<i>.1,
+                      one loopback address per region (us-east-1 = 127.0.1.1)
   --data-dir DIR      where the SQLite store lives (default $XDG_DATA_HOME/ecsd or ~/.local/share/ecsd)
   --account-id ID     12-digit AWS account id (default 000000000000)
+  --registry-sweep-seconds S  how often lifecycle policies and blob garbage collection run (default 30)
   --log-level LEVEL   trace, debug, info, warn, error or off (default info)
   --threads N         I/O threads (default 2)
   --allow-privileged  let task definitions run privileged containers (off by default)
@@ -102,6 +110,14 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
         int p = std::stoi(value);
         if (p < 0 || p > 65535) return usage_error("port out of range: " + value);
         cfg.port = static_cast<unsigned short>(p);
+      } else if (key == "--registry-port") {
+        int p = std::stoi(value);
+        if (p < 0 || p > 65535) return usage_error("port out of range: " + value);
+        cfg.registry_port = static_cast<unsigned short>(p);
+        cfg.registry_port_given = true;
+      } else if (key == "--registry-sweep-seconds") {
+        cfg.registry_sweep_seconds = std::stod(value);
+        if (cfg.registry_sweep_seconds <= 0) return usage_error("bad value for " + key + ": " + value);
       } else if (key == "--data-dir") cfg.data_dir = value;
       else if (key == "--account-id") {
         if (value.size() != 12 || value.find_first_not_of("0123456789") != std::string::npos)
@@ -129,6 +145,12 @@ struct Daemon::Impl {
   std::unique_ptr<reconciler::Reconciler> reconciler;
   std::unique_ptr<alb::DataPlane> alb;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<registry::Registry> registry;
+  std::unique_ptr<registry::HttpServer> registry_server;
+  std::thread sweeper;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool sweep_stop = false;
 };
 
 namespace {
@@ -156,6 +178,21 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->dispatcher->add(services::elbv2::make_api());
   impl_->dispatcher->add(services::ec2::make_api());
   impl_->dispatcher->add(services::logs::make_api());
+  registry::RegistryOptions ropt;
+  ropt.account_id = c.account_id;
+  ropt.port = c.registry_port;
+  impl_->registry = std::make_unique<registry::Registry>(*impl_->store, c.data_dir + "/registry", ropt);
+  impl_->dispatcher->add(services::ecr::make_api(*impl_->registry));
+  if (c.registry_port) {
+    try {
+      impl_->registry_server = std::make_unique<registry::HttpServer>(impl_->io, *impl_->registry, c.registry_port);
+    } catch (const boost::system::system_error& e) {
+      // The default port may be held by another ecsd on this machine: serve the API anyway.
+      if (c.registry_port_given) throw;
+      spdlog::warn("registry not served: cannot listen on port {} ({}); pass --registry-port", c.registry_port,
+                   e.what());
+    }
+  }
   if (c.scheduler) {
     impl_->docker = std::make_unique<runtime::DockerClient>();
     reconciler::Options opt;
@@ -171,6 +208,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
     opt.new_credentials = metadata::new_task_credentials;
     opt.serve_link_local = [md](const std::string& id, int pid) { md->serve_link_local(id, pid); };
     opt.release_link_local = [md](const std::string& id) { md->release_link_local(id); };
+    auto* reg = impl_->registry.get();
+    opt.registry_auth = [reg](const std::string& image) { return services::ecr::pull_auth(*reg, image); };
     impl_->reconciler = std::make_unique<reconciler::Reconciler>(*impl_->store, *impl_->docker, opt);
     auto* rec = impl_->reconciler.get();
     impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
@@ -205,7 +244,7 @@ int Daemon::run() {
   double grace_until = 0;
   // After a signal: wait until every connection has closed, or the grace period is over.
   std::function<void()> wait_idle = [&] {
-    if (impl_->server->idle()) {
+    if (impl_->server->idle() && (!impl_->registry_server || impl_->registry_server->idle())) {
       io.stop();  // ALB keep-alive connections and health checks end with the loop
       return;
     }
@@ -224,6 +263,7 @@ int Daemon::run() {
     spdlog::info("signal {}: finishing in-flight requests", sig);
     impl_->server->stop();
     impl_->alb->stop();
+    if (impl_->registry_server) impl_->registry_server->stop();
     grace_until = clock().monotonic() + 10;
     // Give the stop a moment to reach the connections' strands before checking.
     poll.expires_after(std::chrono::milliseconds(5));
@@ -234,6 +274,26 @@ int Daemon::run() {
   if (impl_->reconciler) impl_->reconciler->start();
   impl_->alb->start();
   impl_->server->start();
+  if (impl_->registry_server) {
+    impl_->registry_server->start();
+    spdlog::info("registry listening on {} (us-east-1)", impl_->registry->registry_host("us-east-1"));
+  }
+  // Lifecycle policies and blob garbage collection, off the I/O threads.
+  impl_->sweeper = std::thread([this] {
+    auto* im = impl_.get();
+    std::unique_lock lock(im->sweep_mu);
+    while (!im->sweep_cv.wait_for(lock, std::chrono::duration<double>(im->cfg.registry_sweep_seconds),
+                                  [im] { return im->sweep_stop; })) {
+      lock.unlock();
+      try {
+        im->registry->apply_lifecycle_policies(clock().now());
+        im->registry->collect_garbage(clock().now());
+      } catch (const std::exception& e) {
+        spdlog::error("registry sweep failed: {}", e.what());
+      }
+      lock.lock();
+    }
+  });
   spdlog::info("ecsd {} listening on {}:{} (data dir {}, account {})", kVersion, impl_->cfg.host, port(),
                impl_->cfg.data_dir, impl_->cfg.account_id);
   std::vector<std::thread> threads;
@@ -242,9 +302,17 @@ int Daemon::run() {
   for (auto& t : threads) t.join();
   if (impl_->reconciler) impl_->reconciler->stop();
   impl_->metadata.reset();
+  {
+    std::lock_guard lock(impl_->sweep_mu);
+    impl_->sweep_stop = true;
+  }
+  impl_->sweep_cv.notify_all();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  impl_->registry_server.reset();
   impl_->server.reset();
   impl_->alb.reset();
   impl_->dispatcher.reset();
+  impl_->registry.reset();
   impl_->store.reset();
   spdlog::info("ecsd stopped");
   return 0;

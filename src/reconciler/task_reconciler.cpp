@@ -387,7 +387,9 @@ Outcome Reconciler::task_pass(const std::string& arn) {
             t.doc["pullStartedAt"] = clock().now();
             save();
           }
-          runtime_.pull_image(image, nullptr);
+          std::optional<runtime::RegistryAuth> auth;
+          if (opt_.registry_auth) auth = opt_.registry_auth(image);
+          runtime_.pull_image(image, auth ? &*auth : nullptr);
         }
       } catch (const runtime::RuntimeError& e) {
         fail("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 1 time(s): " +

@@ -45,6 +45,8 @@
 //                     last_ingestion_ms, stored_bytes          UNIQUE(group_id, name)
 //   log_events        id, group_id, stream_id, ts_ms, ingestion_ms, message
 //                     INDEX(group_id, stream_id, ts_ms), INDEX(group_id, ts_ms)
+// Migration 6 (ECR; the layout is drawn in ecr_repo.hpp):
+//   ecr_repositories, ecr_images, ecr_image_tags, ecr_image_blobs, ecr_repository_blobs, registry_blobs
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -196,6 +198,37 @@ CREATE TABLE log_events (
 CREATE INDEX log_events_by_stream ON log_events(group_id, stream_id, ts_ms);
 CREATE INDEX log_events_by_group ON log_events(group_id, ts_ms);
 )sql",
+    // Migration 6 (ECR and the OCI registry; layout drawn in ecr_repo.hpp).
+    R"sql(
+CREATE TABLE ecr_repositories (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, name TEXT NOT NULL,
+  arn TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, created_at REAL NOT NULL,
+  UNIQUE(account, region, name));
+CREATE TABLE ecr_images (
+  id INTEGER PRIMARY KEY,
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL, media_type TEXT NOT NULL, artifact_media_type TEXT NOT NULL DEFAULT '',
+  manifest TEXT NOT NULL, size INTEGER NOT NULL, pushed_at REAL NOT NULL, last_pull REAL NOT NULL DEFAULT 0,
+  UNIQUE(repository_id, digest));
+CREATE TABLE ecr_image_tags (
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories(id) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  image_id INTEGER NOT NULL REFERENCES ecr_images(id) ON DELETE CASCADE,
+  PRIMARY KEY(repository_id, tag));
+CREATE INDEX ecr_image_tags_by_image ON ecr_image_tags(image_id);
+CREATE TABLE ecr_image_blobs (
+  image_id INTEGER NOT NULL REFERENCES ecr_images(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  PRIMARY KEY(image_id, digest));
+CREATE INDEX ecr_image_blobs_by_digest ON ecr_image_blobs(digest);
+CREATE TABLE ecr_repository_blobs (
+  repository_id INTEGER NOT NULL REFERENCES ecr_repositories(id) ON DELETE CASCADE,
+  digest TEXT NOT NULL, linked_at REAL NOT NULL,
+  PRIMARY KEY(repository_id, digest));
+CREATE INDEX ecr_repository_blobs_by_digest ON ecr_repository_blobs(digest);
+CREATE TABLE registry_blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, created_at REAL NOT NULL);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
@@ -208,6 +241,8 @@ DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE F
 DELETE FROM target_groups; DELETE FROM load_balancers;
 DELETE FROM log_events; DELETE FROM log_streams; DELETE FROM log_groups;
 DELETE FROM meta WHERE key LIKE 'mdtoken:%' OR key LIKE 'mdcred:%' OR key LIKE 'taskcred:%' OR key LIKE 'awslogs:%';
+DELETE FROM ecr_image_tags; DELETE FROM ecr_image_blobs; DELETE FROM ecr_images; DELETE FROM ecr_repository_blobs;
+DELETE FROM ecr_repositories; DELETE FROM registry_blobs;
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace

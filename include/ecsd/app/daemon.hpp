@@ -12,6 +12,9 @@ namespace ecsd::app {
 struct Config {
   std::string host = "127.0.0.1";
   unsigned short port = 4566;
+  unsigned short registry_port = 4510;  // OCI registry (ECR); 0 = not served
+  bool registry_port_given = false;      // --registry-port given: failing to bind it is fatal
+  double registry_sweep_seconds = 30;   // lifecycle policies and blob garbage collection
   std::string data_dir;  // empty: default_data_dir()
   std::string account_id = "000000000000";
   std::string log_level = "info";

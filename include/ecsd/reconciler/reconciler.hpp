@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,8 @@ struct Options {
   /// namespace (container id, pid), and stops doing so. Unset: not done.
   std::function<void(const std::string& container_id, int pid)> serve_link_local;
   std::function<void(const std::string& container_id)> release_link_local;
+  /// Credentials for pulling `image` (ecsd's own ECR registry); nullopt pulls anonymously.
+  std::function<std::optional<runtime::RegistryAuth>(const std::string& image)> registry_auth;
 };
 
 /// What a pass asks for next.
