@@ -388,7 +388,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         Checks& c = checks[key];
         if (c.running || now < c.next_at) continue;
         c.running = true;
-        c.next_at = now + interval;
+        c.next_at = now + scaled(interval);  // CI time scale (clock.hpp)
         std::string host = g.group.target_type == "ip" ? t.target_id : opt.host;
         int port = domain::elb::health_check_port(g.group, t);
         asio::co_spawn(asio::make_strand(io),

@@ -1,7 +1,8 @@
 // The service pass: keeps desiredCount tasks of the PRIMARY deployment running, replaces
 // unhealthy and exited tasks, rolls old deployments' tasks within minimumHealthyPercent and
-// maximumPercent, applies a restart backoff to crash-looping tasks, and writes counts,
-// deployments and ECS's event messages every time.
+// maximumPercent, applies a restart backoff to crash-looping tasks, counts failed launches per
+// deployment for the circuit breaker (and rolls back to the last completed revision), and writes
+// counts, deployments, service deployments and ECS's event messages every time.
 #include <cmath>
 #include <set>
 
@@ -10,6 +11,7 @@
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/clock.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/domain/deployments.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
 #include "ecsd/store/cluster_repo.hpp"
@@ -59,15 +61,30 @@ std::vector<std::string> target_states(store::Db& db, const store::TaskRow& t) {
   return out;
 }
 
-// A task counts towards the service's healthy tasks once RUNNING, HEALTHY if it has container
-// health checks, and healthy in every target group it is registered in.
-bool healthy(store::Db& db, const store::TaskRow& t) {
+// A task is ready once RUNNING, HEALTHY if it has container health checks, and healthy in every
+// target group it is registered in.
+bool ready(store::Db& db, const store::TaskRow& t) {
   if (t.status != "RUNNING") return false;
   std::string h = t.doc.value("healthStatus", "UNKNOWN");
   if (has_health_check(t) ? h != "HEALTHY" : h == "UNHEALTHY") return false;
   for (const auto& state : target_states(db, t))
     if (state != "healthy" && state != "unavailable") return false;
   return true;
+}
+
+// A task counts towards minimumHealthyPercent (and resets the circuit breaker) once ready; a task
+// with neither container health checks nor load balancer targets only 40 s after RUNNING, as ECS
+// documents (scaled by the CI time scale).
+bool healthy(store::Db& db, const store::TaskRow& t, double now) {
+  if (!ready(db, t)) return false;
+  if (has_health_check(t) || !t.doc["_ecsd"].value("targets", json::array()).empty()) return true;
+  return now >= t.doc.value("startedAt", now) + scaled(domain::deployments::kNoHealthCheckWaitSeconds);
+}
+
+bool failed_launch(const store::TaskRow& t) {
+  std::string code = t.doc.value("stopCode", "");
+  return code == "TaskFailedToStart" || code == "EssentialContainerExited" ||
+         t.doc["_ecsd"].value("health_failure", false);
 }
 
 int progress(const store::TaskRow& t) {
@@ -147,10 +164,20 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     if (!primary || doc.value("deploymentController", json::object()).value("type", "ECS") != "ECS") return {};
 
     const json before = doc;
+    auto parsed_arn = arn::parse(arn);
+    const store::Scope scope{parsed_arn ? parsed_arn->account : "", parsed_arn ? parsed_arn->region : ""};
+    // DAEMON: one task per ACTIVE container instance.
+    if (doc.value("schedulingStrategy", "REPLICA") == "DAEMON" && cluster) {
+      domain::ensure_local_instance(db, scope, *cluster, now);
+      int instances = 0;
+      for (const auto& inst : store::ContainerInstanceRepo(db).list(cluster_id)) instances += inst.status == "ACTIVE";
+      doc["desiredCount"] = instances;
+    }
     const int desired = doc.value("desiredCount", 0);
     const json dc = doc.value("deploymentConfiguration", json::object());
     const int max_pct = dc.value("maximumPercent", 200), min_pct = dc.value("minimumHealthyPercent", 100);
-    const std::string primary_id = (*primary)["id"];
+    const json breaker = dc.value("deploymentCircuitBreaker", json::object());
+    std::string primary_id = (*primary)["id"];
     // Tasks on a DRAINING container instance count as old: they are replaced elsewhere first.
     std::set<std::string> draining;
     for (const auto& inst : store::ContainerInstanceRepo(db).list(cluster_id))
@@ -169,7 +196,8 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       if ((code == "TaskFailedToStart" || code == "EssentialContainerExited") && stopped_at > seen_until) {
         ++failures;
         seen_until = std::max(seen_until, stopped_at);
-        priv["next_launch_at"] = stopped_at + std::min(kMaxBackoffSeconds, std::pow(2.0, std::min(failures, 10) - 1));
+        priv["next_launch_at"] =
+            stopped_at + scaled(std::min(kMaxBackoffSeconds, std::pow(2.0, std::min(failures, 10) - 1)));
         if (failures == 3)
           add_event(doc, now, "(service " + name + ") is unable to consistently start tasks successfully. For more "
                               "information, see the Troubleshooting section of the Amazon ECS Developer Guide.");
@@ -178,15 +206,100 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     priv["failures_seen_until"] = seen_until;
     priv["consecutive_failures"] = failures;
 
+    // Circuit breaker accounting, per deployment: failed launches (tasks that stopped failing to
+    // start, exited, or were replaced for failed health checks) in a row; a task of the deployment
+    // turning healthy resets the count. Stage 2 starts once a task of the deployment is RUNNING.
+    for (auto& d : deployments) {
+      json& dp = d["_ecsd"];
+      if (!dp.is_object()) dp = json::object();
+      const std::string id = d.value("id", "");
+      json seen = dp.value("healthy_seen", json::array());
+      int count = dp.value("failures", 0);
+      for (const auto& t : all) {
+        if (t.started_by != id) continue;
+        if (t.status == "RUNNING" && dp.value("stage", 1) == 1) dp["stage"] = 2;
+        if (t.desired_status == "RUNNING" && healthy(db, t, now)) {
+          std::string tid = domain::task_id(t.arn);
+          if (std::find(seen.begin(), seen.end(), tid) == seen.end()) {
+            seen.push_back(tid);
+            count = 0;
+          }
+        }
+      }
+      double until = dp.value("seen_until", 0.0);
+      double newest = until;
+      for (const auto& t : all) {
+        if (t.started_by != id || t.status != "STOPPED" || !failed_launch(t)) continue;
+        double stopped_at = t.doc.value("stoppedAt", 0.0);
+        if (stopped_at <= until) continue;
+        ++count;
+        newest = std::max(newest, stopped_at);
+      }
+      dp["seen_until"] = newest;
+      dp["healthy_seen"] = seen;
+      dp["failures"] = count;
+      if (d.value("failedTasks", 0) != count) {
+        d["failedTasks"] = count;
+        d["updatedAt"] = now;
+      }
+    }
+
+    // The circuit breaker: a deployment in progress with `threshold` failed launches in a row fails;
+    // with rollback on, the last completed revision is redeployed. StopServiceDeployment (ROLLBACK)
+    // asks for the same rollback through priv.rollback_requested.
+    auto roll_back_from = [&](json& failed, const std::string& sd_reason, const std::string& rollout_reason) {
+      std::string revision = priv.value("completed_revision", "");
+      std::string completed_id = priv.value("completed_deployment", "");
+      if (revision.empty() || failed.value("_ecsd", json::object()).contains("rollback_of")) return false;
+      if (!domain::deployments::roll_back(db, doc, failed, revision, sd_reason, rollout_reason, now)) return false;
+      add_event(doc, now, "(service " + name + ") rolling back to deployment " + completed_id + ".");
+      return true;
+    };
+    {
+      json& p = *primary;
+      const std::string sd_arn = p.value("_ecsd", json::object()).value("sd", "");
+      bool requested = !sd_arn.empty() && priv.value("rollback_requested", "") == sd_arn;
+      if (requested) priv.erase("rollback_requested");
+      bool tripped = breaker.value("enable", false) && p.value("rolloutState", "") == "IN_PROGRESS" &&
+                     p.value("failedTasks", 0) >= domain::deployments::breaker_threshold(desired);
+      if (tripped) {
+        p["rolloutState"] = "FAILED";
+        p["rolloutStateReason"] = domain::deployments::breaker_failed_reason();
+        p["updatedAt"] = now;
+        add_event(doc, now, "(service " + name + ") (deployment " + primary_id +
+                                ") deployment failed: tasks failed to start.");
+        bool rolled = breaker.value("rollback", false) &&
+                      roll_back_from(p, "Circuit breaker triggered: the service deployment failed and is rolling back.",
+                                     domain::deployments::breaker_rollback_reason(priv.value("completed_deployment", "")));
+        if (!rolled) {
+          for (auto& d : deployments)
+            if (d.value("status", "") == "PRIMARY") primary = &d;
+          domain::deployments::sync(db, doc, *primary, "", now);
+        }
+      } else if (requested && p.value("rolloutState", "") == "IN_PROGRESS") {
+        p["rolloutState"] = "FAILED";
+        p["rolloutStateReason"] = "ECS deployment " + primary_id + " stopped: rollback requested.";
+        p["updatedAt"] = now;
+        roll_back_from(p, "A StopServiceDeployment request with stopType ROLLBACK rolled the service deployment back.",
+                       "ECS deployment rolling back to deploymentId " + priv.value("completed_deployment", "") +
+                           " (StopServiceDeployment).");
+      }
+      for (auto& d : deployments)
+        if (d.value("status", "") == "PRIMARY") primary = &d;
+      primary_id = (*primary).value("id", "");
+    }
+    const bool primary_failed = (*primary).value("rolloutState", "") == "FAILED";
+
     // 1. Replace tasks that failed their health checks.
     for (auto* t : std::vector<store::TaskRow*>(live)) {
       if (t->status == "RUNNING" && t->doc.value("healthStatus", "") == "UNHEALTHY") {
         add_event(doc, now, "(service " + name + ") (task " + domain::task_id(t->arn) + ") failed container health checks.");
+        t->doc["_ecsd"]["health_failure"] = true;
         stop_task(*t, "Task failed container health checks");
       }
     }
     // 1b. Replace tasks their load balancer finds unhealthy, once the grace period is over.
-    double grace = doc.value("healthCheckGracePeriodSeconds", 0);
+    double grace = scaled(doc.value("healthCheckGracePeriodSeconds", 0));
     for (auto* t : std::vector<store::TaskRow*>(live)) {
       if (t->status != "RUNNING" || now < t->doc.value("startedAt", now) + grace) continue;
       const json targets = t->doc["_ecsd"].value("targets", json::array());
@@ -196,6 +309,7 @@ Outcome Reconciler::service_pass(const std::string& arn) {
           std::string tg = targets[i].value("tg", "");
           add_event(doc, now, "(service " + name + ") (task " + domain::task_id(t->arn) +
                                   ") failed ELB health checks in (target-group " + tg + ")");
+          t->doc["_ecsd"]["health_failure"] = true;
           stop_task(*t, "Task failed ELB health checks in (target-group " + tg + ")");
           break;
         }
@@ -220,10 +334,11 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     // 3. Start missing primary tasks within maximumPercent (and the crash-loop backoff).
     double requeue = -1;
     int old_live = static_cast<int>(live.size() - mine.size());
-    int max_total = static_cast<int>(std::floor(desired * max_pct / 100.0));
+    int max_total = domain::deployments::max_tasks(desired, max_pct);
     int need = desired - static_cast<int>(mine.size());
     int room = old_live > 0 ? max_total - static_cast<int>(live.size()) : need;
     int to_start = std::min({need, room, kBurst});
+    if (primary_failed) to_start = 0;  // a failed deployment launches no more tasks
     double next_launch = priv.value("next_launch_at", 0.0);
     if (to_start > 0 && now < next_launch) {
       requeue = next_launch - now;
@@ -237,8 +352,6 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         bool fargate = launch_type == "FARGATE";
         if (strategy.is_array())
           for (const auto& st : strategy) fargate |= st.value("capacityProvider", "").rfind("FARGATE", 0) == 0;
-        auto parsed = arn::parse(arn);
-        store::Scope scope{parsed->account, parsed->region};
         json constraints = doc.value("placementConstraints", json::array());
         for (const auto& c : td->doc.value("placementConstraints", json::array())) constraints.push_back(c);
         domain::Resources need_res = domain::task_resources(td->doc, json::object());
@@ -298,14 +411,18 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       }
     }
     // 4. Stop old deployments' tasks while the service stays above minimumHealthyPercent.
-    int min_healthy = static_cast<int>(std::ceil(desired * min_pct / 100.0));
+    int min_healthy = domain::deployments::min_healthy_tasks(desired, min_pct);
     int healthy_now = 0;
-    for (auto* t : live) healthy_now += healthy(db, *t) ? 1 : 0;
+    for (auto* t : live) healthy_now += healthy(db, *t, now) ? 1 : 0;
     std::vector<std::string> old_stopped;
     for (auto* t : std::vector<store::TaskRow*>(live)) {
       if (in_primary(t)) continue;
-      bool counts = healthy(db, *t);
+      // Old tasks that are not ready (pending, unhealthy) go at once; ready ones only while the
+      // healthy count stays at minimumHealthyPercent (one still inside ECS's 40 s wait does not
+      // count yet, but serves traffic: it waits for the count like the others).
+      bool counts = healthy(db, *t, now);
       if (counts && healthy_now - 1 < min_healthy) continue;
+      if (!counts && ready(db, *t) && healthy_now < min_healthy) continue;
       if (counts) --healthy_now;
       old_stopped.push_back(t->arn);
       stop_task(*t, "Scaling activity initiated by (deployment " + primary_id + ")");
@@ -340,14 +457,20 @@ Outcome Reconciler::service_pass(const std::string& arn) {
 
     // 6. Steady state.
     bool primary_healthy = true;
+    int primary_tasks = 0;
     for (auto* t : live)
-      if (in_primary(t)) primary_healthy = primary_healthy && healthy(db, *t);
+      if (in_primary(t)) {
+        primary_healthy = primary_healthy && ready(db, *t);
+        ++primary_tasks;
+      }
     bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy;
     if (steady) {
-      if ((*primary).value("rolloutState", "") != "COMPLETED") {
+      if ((*primary).value("rolloutState", "") == "IN_PROGRESS") {
         (*primary)["rolloutState"] = "COMPLETED";
-        (*primary)["rolloutStateReason"] = "ECS deployment " + primary_id + " completed.";
+        (*primary)["rolloutStateReason"] = domain::deployments::completed_reason(primary_id);
         (*primary)["updatedAt"] = now;
+        priv["completed_deployment"] = primary_id;
+        priv["completed_revision"] = (*primary)["_ecsd"].value("revision", "");
         add_event(doc, now, "(service " + name + ") (deployment " + primary_id + ") deployment completed.");
       }
       if (!priv.value("steady", false)) {
@@ -359,6 +482,10 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       priv["steady"] = false;
       if (requeue < 0) requeue = 1;
     }
+    std::string stage = (*primary).value("rolloutState", "") != "IN_PROGRESS" ? ""
+                        : primary_tasks < desired || !primary_healthy ? "SCALE_UP"
+                                                                      : "CLEAN_UP";
+    domain::deployments::sync(db, doc, *primary, stage, now);
     if (doc != before) services.update(s, now);
     return {requeue};
   });

@@ -3,6 +3,8 @@
 //
 //   PROVISIONING -> PENDING (pull, create, start in dependsOn order) -> RUNNING
 //   desired STOPPED: STOPPING (stop containers, stopTimeout) -> STOPPED (exit codes recorded)
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
 #include "ecsd/common/arn.hpp"
@@ -451,7 +453,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
           auto group = store::TargetGroupRepo(db).find_by_arn(tg.value("tg", ""));
           if (!group) continue;
           domain::elb::deregister_targets(db, *group, {{tg.value("id", ""), tg.value("port", 0), ""}}, now);
-          latest = std::max(latest, now + domain::elb::deregistration_delay(*group));
+          latest = std::max(latest, now + scaled(domain::elb::deregistration_delay(*group)));
         }
         return latest;
       });
@@ -470,7 +472,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   for (auto def = defs.rbegin(); def != defs.rend(); ++def) {
     auto it = actual.find(def->value("name", ""));
     if (it == actual.end() || exited(it->second) || it->second.status == "created") continue;
-    runtime_.stop_container(it->second.id, def->value("stopTimeout", 30));
+    runtime_.stop_container(it->second.id, static_cast<int>(std::ceil(scaled(def->value("stopTimeout", 30)))));
   }
   refresh();
   observe(t.doc, td, actual, sctx.awsvpc_network, attachment_id);

@@ -38,6 +38,9 @@
 //   targets           id, target_group_id -> target_groups (cascade), target_id, port,
 //                     availability_zone, state, reason, description, drain_until
 //                     UNIQUE(target_group_id, target_id, port)
+// Migration 7 (deployments; layout in deployment_repo.hpp):
+//   service_revisions  id, service_arn, arn (UNIQUE), doc, created_at
+//   service_deployments id, service_arn, arn (UNIQUE), status, doc, version, created_at, updated_at
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -168,6 +171,17 @@ CREATE TABLE targets (
   UNIQUE(target_group_id, target_id, port));
 CREATE INDEX targets_draining ON targets(state, drain_until);
 )sql",
+    // Migration 7 (deployments): service revisions and service deployments.
+    R"sql(
+CREATE TABLE service_revisions (
+  id INTEGER PRIMARY KEY, service_arn TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
+  created_at REAL NOT NULL);
+CREATE INDEX service_revisions_by_service ON service_revisions(service_arn);
+CREATE TABLE service_deployments (
+  id INTEGER PRIMARY KEY, service_arn TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+  doc TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX service_deployments_by_service ON service_deployments(service_arn, id);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
@@ -178,6 +192,7 @@ DELETE FROM security_group_rules; DELETE FROM security_groups; DELETE FROM subne
 DELETE FROM ec2_tags; DELETE FROM ec2_scopes;
 DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE FROM listeners;
 DELETE FROM target_groups; DELETE FROM load_balancers;
+DELETE FROM service_deployments; DELETE FROM service_revisions;
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace
