@@ -193,6 +193,9 @@ bool roll_back(store::Db& db, json& svc, json& failed, const std::string& revisi
   if (!rev) return false;
   const std::string failed_id = failed.value("id", "");
   const std::string sd_arn = failed.value("_ecsd", json::object()).value("sd", "");
+  // `failed` lives in svc.deployments, which the insert below reallocates: read it now.
+  const bool breaker_failed = failed.value("rolloutState", "") == "FAILED";
+  const int failed_tasks = failed.value("failedTasks", 0);
   // The service goes back to the revision's configuration.
   for (const char* k : kRevisionMembers) {
     if (rev->doc.contains(k)) svc[k] = rev->doc[k];
@@ -214,6 +217,11 @@ bool roll_back(store::Db& db, json& svc, json& failed, const std::string& revisi
     sd->doc["status"] = "ROLLBACK_IN_PROGRESS";
     sd->doc["statusReason"] = rollback_reason;
     sd->doc["rollback"] = {{"reason", rollback_reason}, {"startedAt", now}, {"serviceRevisionArn", revision_arn}};
+    json& cb = sd->doc["deploymentCircuitBreaker"];
+    if (breaker_failed && cb.value("status", "") == "MONITORING" && failed_tasks > 0) {
+      cb["status"] = "TRIGGERED";
+      cb["failureCount"] = failed_tasks;
+    }
     sd->doc["updatedAt"] = now;
     repo.update(*sd, now);
   }
@@ -247,7 +255,10 @@ void sync(store::Db& db, const json& svc, const json& entry, const std::string& 
   }
   if (rollout == "FAILED" && !rollback) doc["statusReason"] = entry.value("rolloutStateReason", "");
   doc["status"] = status;
-  doc["targetServiceRevision"] = {{"arn", priv.value("revision", "")},
+  // A rollback keeps the revision the service deployment set out to deploy as its target.
+  std::string target = rollback ? doc.value("targetServiceRevision", json::object()).value("arn", "") : "";
+  if (target.empty()) target = priv.value("revision", "");
+  doc["targetServiceRevision"] = {{"arn", target},
                                   {"requestedTaskCount", entry.value("desiredCount", 0)},
                                   {"runningTaskCount", entry.value("runningCount", 0)},
                                   {"pendingTaskCount", entry.value("pendingCount", 0)}};

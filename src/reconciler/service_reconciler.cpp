@@ -269,7 +269,7 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         add_event(doc, now, "(service " + name + ") (deployment " + primary_id +
                                 ") deployment failed: tasks failed to start.");
         bool rolled = breaker.value("rollback", false) &&
-                      roll_back_from(p, "Circuit breaker triggered: the service deployment failed and is rolling back.",
+                      roll_back_from(p, domain::deployments::breaker_failed_reason(),
                                      domain::deployments::breaker_rollback_reason(priv.value("completed_deployment", "")));
         if (!rolled) {
           for (auto& d : deployments)

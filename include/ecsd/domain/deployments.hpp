@@ -54,6 +54,7 @@ Started start(store::Db& db, json& svc, double now);
 /// Redeploys service revision `revision_arn` as a new PRIMARY entry that belongs to the failed
 /// entry's service deployment (ROLLBACK_IN_PROGRESS), with `reason` as its rolloutStateReason and
 /// the service deployment's rollback.reason. Puts the revision's configuration back on the service.
+/// `failed` may point into svc.deployments: it is not used after the entry is inserted.
 /// @return false when the revision is gone.
 bool roll_back(store::Db& db, json& svc, json& failed, const std::string& revision_arn,
                const std::string& rollback_reason, const std::string& rollout_reason, double now);
