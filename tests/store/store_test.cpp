@@ -27,7 +27,7 @@ Record cluster(const std::string& name) {
 
 TEST(StoreTest, MigrationsApplyOnOpen) {
   Store s(":memory:");
-  EXPECT_EQ(s.schema_version(), 4);
+  EXPECT_EQ(s.schema_version(), 5);  // 1-4, then deployments (numbered 7 across branches)
 }
 
 TEST(StoreTest, FileDatabaseUsesWalAndSurvivesReopen) {
