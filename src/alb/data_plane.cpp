@@ -170,7 +170,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     int total = 0;
     for (const auto& g : groups) total += g.value("Weight", 1);
     if (total <= 0) return groups[0].value("TargetGroupArn", "");
-    int r = static_cast<int>(clock().monotonic() * 1e6) % total;
+    // 64-bit first: microseconds of uptime overflow an int (and a negative r always picked the first group).
+    int r = static_cast<int>(static_cast<long long>(clock().monotonic() * 1e6) % total);
     for (const auto& g : groups) {
       r -= g.value("Weight", 1);
       if (r < 0) return g.value("TargetGroupArn", "");

@@ -6,7 +6,9 @@
 
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/domain/elb.hpp"
 #include "ecsd/store/deployment_repo.hpp"
+#include "ecsd/store/elbv2_repo.hpp"
 #include "ecsd/store/task_definition_repo.hpp"
 
 namespace ecsd::domain::deployments {
@@ -279,11 +281,116 @@ void sync(store::Db& db, const json& svc, const json& entry, const std::string& 
     cb["status"] = rollout == "FAILED" ? "TRIGGERED" : rollout == "COMPLETED" ? "MONITORING_COMPLETE" : "MONITORING";
   }
   if (!stage.empty()) doc["lifecycleStage"] = stage;
+  if (priv.contains("hooks")) doc["lifecycleHookDetails"] = priv["hooks"];
   if (doc == sd->doc && status == sd->status) return;
   doc["updatedAt"] = now;
   sd->status = status;
   sd->doc = doc;
   repo.update(*sd, now);
+}
+
+json advanced_load_balancer(const json& svc) {
+  for (const auto& lb : svc.value("loadBalancers", json::array()))
+    if (lb.contains("advancedConfiguration")) return lb;
+  return json::object();
+}
+
+bool traffic_shifting(const json& svc) {
+  std::string strategy = svc.value("deploymentConfiguration", json::object()).value("strategy", "ROLLING");
+  if (strategy != "BLUE_GREEN" && strategy != "LINEAR" && strategy != "CANARY") return false;
+  json ac = advanced_load_balancer(svc).value("advancedConfiguration", json::object());
+  return !ac.value("alternateTargetGroupArn", "").empty() && !ac.value("productionListenerRule", "").empty();
+}
+
+std::vector<ShiftStep> shift_steps(const json& dc) {
+  std::string strategy = dc.value("strategy", "BLUE_GREEN");
+  std::vector<ShiftStep> steps;
+  if (strategy == "CANARY") {
+    json c = dc.value("canaryConfiguration", json::object());
+    double pct = std::clamp(c.value("canaryPercent", 10.0), 0.0, 100.0);
+    if (pct > 0 && pct < 100) steps.push_back({pct, 60.0 * c.value("canaryBakeTimeInMinutes", 10)});
+  } else if (strategy == "LINEAR") {
+    json l = dc.value("linearConfiguration", json::object());
+    double step = std::clamp(l.value("stepPercent", 10.0), 1.0, 100.0);
+    for (double pct = step; pct < 100 - 1e-9; pct += step)
+      steps.push_back({pct, 60.0 * l.value("stepBakeTimeInMinutes", 6)});
+  }
+  steps.push_back({100, 0});
+  return steps;
+}
+
+bool set_forward_weights(store::Db& db, const std::string& rule_arn,
+                         const std::vector<std::pair<std::string, int>>& weights, double now) {
+  store::RuleRepo rules(db);
+  auto rule = rules.find_by_arn(rule_arn);
+  if (!rule) return false;
+  store::TargetGroupRepo groups(db);
+  json targets = json::array();
+  std::vector<store::RuleTargetGroup> rows;
+  for (const auto& [arn, weight] : weights) {
+    auto g = groups.find_by_arn(arn);
+    if (!g) return false;
+    targets.push_back({{"TargetGroupArn", arn}, {"Weight", weight}});
+    rows.push_back({g->id, weight});
+  }
+  bool found = false;
+  for (auto& action : rule->doc["Actions"]) {
+    if (action.value("Type", "") != "forward") continue;
+    found = true;
+    action.erase("TargetGroupArn");
+    json fc = action.value("ForwardConfig", json::object());
+    fc["TargetGroups"] = targets;
+    action["ForwardConfig"] = fc;
+  }
+  if (!found) return false;
+  rules.update(*rule);
+  std::vector<std::int64_t> touched = rules.target_group_ids(rule->id);
+  rules.set_target_groups(rule->id, rows);
+  for (const auto& r : rows) touched.push_back(r.target_group_id);
+  for (auto id : touched)
+    if (auto g = groups.find_by_id(id)) elb::refresh_targets(db, *g, now);
+  return true;
+}
+
+void switch_back(store::Db& db, json& svc, json& green, json& blue, const std::string& reason, bool breaker,
+                 double now) {
+  const json ac = advanced_load_balancer(svc).value("advancedConfiguration", json::object());
+  const std::string blue_tg = blue["_ecsd"].value("tg", ""), green_tg = green["_ecsd"].value("tg", "");
+  if (!blue_tg.empty() && !green_tg.empty()) {
+    for (const char* rule : {"productionListenerRule", "testListenerRule"})
+      if (!ac.value(rule, "").empty()) set_forward_weights(db, ac.value(rule, ""), {{blue_tg, 100}, {green_tg, 0}}, now);
+  }
+  store::ServiceDeploymentRepo repo(db);
+  const std::string blue_revision = blue["_ecsd"].value("revision", "");
+  if (auto rev = repo.find_revision(blue_revision))
+    for (const char* k : kRevisionMembers) {
+      if (rev->doc.contains(k)) svc[k] = rev->doc[k];
+      else if (std::string(k) != "taskDefinition") svc.erase(k);
+    }
+  green["status"] = "ACTIVE";
+  green["rolloutState"] = "FAILED";
+  green["rolloutStateReason"] = reason;
+  green["updatedAt"] = now;
+  green["_ecsd"]["rolled_back"] = true;
+  blue["status"] = "PRIMARY";
+  blue["desiredCount"] = svc.value("desiredCount", 0);
+  blue["updatedAt"] = now;
+  if (auto sd = repo.find_by_arn(green["_ecsd"].value("sd", ""))) {
+    sd->status = "ROLLBACK_SUCCESSFUL";
+    sd->doc["status"] = "ROLLBACK_SUCCESSFUL";
+    sd->doc["statusReason"] = reason;
+    sd->doc["rollback"] = {{"reason", reason}, {"startedAt", now}, {"serviceRevisionArn", blue_revision}};
+    sd->doc["finishedAt"] = now;
+    sd->doc["updatedAt"] = now;
+    json& cb = sd->doc["deploymentCircuitBreaker"];
+    if (breaker && cb.value("status", "") != "DISABLED") {
+      cb["status"] = "TRIGGERED";
+      cb["failureCount"] = green.value("failedTasks", 0);
+    } else if (cb.value("status", "") == "MONITORING") {
+      cb["status"] = "MONITORING_COMPLETE";
+    }
+    repo.update(*sd, now);
+  }
 }
 
 }  // namespace ecsd::domain::deployments

@@ -102,6 +102,131 @@ void mark_stopping(store::TaskRow& t, double now, const std::string& reason) {
   t.doc["version"] = t.doc.value("version", 1) + 1;
 }
 
+// Moves the primary (green) of a BLUE_GREEN, LINEAR or CANARY deployment through ECS's lifecycle
+// stages as far as it can this pass: hooks (PAUSE waits for ContinueServiceDeployment; AWS_LAMBDA
+// is recorded and skipped), scale up on its own target group, test traffic, production traffic in
+// the strategy's steps, bake, clean up. @return the stage it is in.
+std::string blue_green_phases(store::Db& db, json& svc, json& green, json* blue,
+                              const std::vector<store::TaskRow*>& live, int desired, double now) {
+  namespace dep = domain::deployments;
+  json& gp = green["_ecsd"];
+  json bg = gp.value("bg", json::object());
+  json hooks = gp.value("hooks", json::array());
+  const json actions = svc["_ecsd"].value("hook_actions", json::object());
+  const json dc = svc.value("deploymentConfiguration", json::object());
+  const json lb = dep::advanced_load_balancer(svc);
+  const json ac = lb.value("advancedConfiguration", json::object());
+  const std::string main_tg = lb.value("targetGroupArn", ""), alt_tg = ac.value("alternateTargetGroupArn", "");
+  const std::string green_tg = gp.value("tg", "");
+  const std::string blue_tg = blue ? (*blue)["_ecsd"].value("tg", "") : (green_tg == main_tg ? alt_tg : main_tg);
+  const std::string id = green.value("id", ""), name = svc.value("serviceName", "");
+  const std::string who = "(service " + name + ") (deployment " + id + ")";
+
+  auto hooks_done = [&](const std::string& stage) {
+    if (!blue) return true;  // a service's first deployment has nothing to shift from: no hooks
+    bool done = true;
+    int index = 0;
+    for (const auto& hook : dc.value("lifecycleHooks", json::array())) {
+      ++index;
+      const json stages = hook.value("lifecycleStages", json::array());
+      if (std::find(stages.begin(), stages.end(), stage) == stages.end()) continue;
+      const std::string key = stage + "#" + std::to_string(index);
+      json* rec = nullptr;
+      for (auto& h : hooks)
+        if (h.value("_key", "") == key) rec = &h;
+      if (!rec) {
+        std::string type = hook.value("targetType", "AWS_LAMBDA");
+        json h = {{"hookId", ids::hex(16)}, {"targetType", type}, {"_key", key}};
+        if (hook.contains("hookTargetArn")) h["targetArn"] = hook["hookTargetArn"];
+        if (type == "PAUSE") {
+          h["status"] = "AWAITING_ACTION";
+          add_event(svc, now, who + " is paused at lifecycle stage " + stage + " (hook " + h["hookId"].get<std::string>() +
+                                  "): call ContinueServiceDeployment to continue or roll back.");
+        } else {
+          h["status"] = "SUCCEEDED";
+          add_event(svc, now, who + " skipped the " + type + " lifecycle hook " + hook.value("hookTargetArn", "") +
+                                  " at stage " + stage + ": ecsd cannot invoke Lambda functions locally.");
+        }
+        hooks.push_back(h);
+        rec = &hooks.back();
+      }
+      if ((*rec).value("status", "") == "AWAITING_ACTION") {
+        if (actions.value((*rec).value("hookId", ""), "") == "CONTINUE") (*rec)["status"] = "SUCCEEDED";
+        else done = false;  // ROLLBACK: the rollback request is taken at the start of the next pass
+      }
+    }
+    return done;
+  };
+  auto weights = [&](const std::string& rule, int green_percent) {
+    if (rule.empty() || green_tg.empty() || blue_tg.empty()) return;
+    dep::set_forward_weights(db, rule, {{green_tg, green_percent}, {blue_tg, 100 - green_percent}}, now);
+  };
+  auto green_ready = [&] {
+    int n = 0;
+    bool all = true;
+    for (const auto* t : live)
+      if (t->started_by == id && t->desired_status == "RUNNING") {
+        ++n;
+        all = all && ready(db, *t);
+      }
+    return n >= desired && all;
+  };
+
+  std::string phase = bg.value("phase", "PRE_SCALE_UP");
+  for (int guard = 0; guard < 16; ++guard) {
+    std::string next;
+    if (phase == "PRE_SCALE_UP") {
+      if (hooks_done("RECONCILE_SERVICE") && hooks_done("PRE_SCALE_UP")) next = "SCALE_UP";
+    } else if (phase == "SCALE_UP") {
+      if (green_ready()) next = "POST_SCALE_UP";
+    } else if (phase == "POST_SCALE_UP") {
+      if (hooks_done("POST_SCALE_UP")) next = "TEST_TRAFFIC_SHIFT";
+    } else if (phase == "TEST_TRAFFIC_SHIFT") {
+      if (hooks_done("TEST_TRAFFIC_SHIFT")) {
+        weights(ac.value("testListenerRule", ""), 100);
+        next = "POST_TEST_TRAFFIC_SHIFT";
+      }
+    } else if (phase == "POST_TEST_TRAFFIC_SHIFT") {
+      if (hooks_done("POST_TEST_TRAFFIC_SHIFT") && hooks_done("PRE_PRODUCTION_TRAFFIC_SHIFT")) {
+        next = "PRODUCTION_TRAFFIC_SHIFT";
+        bg["step"] = -1;
+      }
+    } else if (phase == "PRODUCTION_TRAFFIC_SHIFT") {
+      auto steps = dep::shift_steps(dc);
+      int step = bg.value("step", -1);
+      if (step < 0 && !hooks_done("PRODUCTION_TRAFFIC_SHIFT")) break;
+      if (step >= 0 && now < bg.value("until", 0.0)) break;
+      ++step;
+      if (step >= static_cast<int>(steps.size())) {
+        next = "POST_PRODUCTION_TRAFFIC_SHIFT";
+      } else {
+        int pct = static_cast<int>(std::lround(steps[step].green_percent));
+        weights(ac.value("productionListenerRule", ""), pct);
+        bg["step"] = step;
+        bg["until"] = now + scaled(steps[step].wait_seconds);
+        bg["greenPercent"] = pct;
+        add_event(svc, now, who + " shifted " + std::to_string(pct) + "% of production traffic to (target-group " +
+                                green_tg + ").");
+        continue;
+      }
+    } else if (phase == "POST_PRODUCTION_TRAFFIC_SHIFT") {
+      if (hooks_done("POST_PRODUCTION_TRAFFIC_SHIFT")) {
+        next = "BAKE_TIME";
+        bg["until"] = now + scaled(60.0 * dc.value("bakeTimeInMinutes", 0));
+      }
+    } else if (phase == "BAKE_TIME") {
+      if (!blue || now >= bg.value("until", 0.0)) next = "CLEAN_UP";
+    }
+    if (next.empty()) break;
+    phase = next;
+    bg["phase"] = phase;
+  }
+  bg["phase"] = phase;
+  gp["bg"] = bg;
+  gp["hooks"] = hooks;
+  return phase;
+}
+
 }  // namespace
 
 Outcome Reconciler::service_pass(const std::string& arn) {
@@ -255,9 +380,32 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       add_event(doc, now, "(service " + name + ") rolling back to deployment " + completed_id + ".");
       return true;
     };
+    // Traffic-shifting strategies (BLUE_GREEN, LINEAR, CANARY): `blue` is the newest completed
+    // entry still serving production while the primary (green) rolls out.
+    const bool shifting = domain::deployments::traffic_shifting(doc);
+    auto find_blue = [&]() -> json* {
+      if (!shifting) return nullptr;
+      for (auto& d : deployments)
+        if (d.value("status", "") == "ACTIVE" && d.value("rolloutState", "") == "COMPLETED" &&
+            !d["_ecsd"].value("tg", "").empty())
+          return &d;
+      return nullptr;
+    };
+    auto switch_back = [&](json& green, const std::string& reason, bool by_breaker) {
+      json* blue = find_blue();
+      if (!blue) return false;
+      add_event(doc, now, "(service " + name + ") (deployment " + green.value("id", "") +
+                              ") rolling back to deployment " + blue->value("id", "") + ".");
+      domain::deployments::switch_back(db, doc, green, *blue, reason, by_breaker, now);
+      return true;
+    };
     {
       json& p = *primary;
       const std::string sd_arn = p.value("_ecsd", json::object()).value("sd", "");
+      // ContinueServiceDeployment with action ROLLBACK on a paused hook asks for the same.
+      for (auto& h : p["_ecsd"].value("hooks", json::array()))
+        if (priv.value("hook_actions", json::object()).value(h.value("hookId", ""), "") == "ROLLBACK")
+          priv["rollback_requested"] = sd_arn;
       bool requested = !sd_arn.empty() && priv.value("rollback_requested", "") == sd_arn;
       if (requested) priv.erase("rollback_requested");
       bool tripped = breaker.value("enable", false) && p.value("rolloutState", "") == "IN_PROGRESS" &&
@@ -269,8 +417,9 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         add_event(doc, now, "(service " + name + ") (deployment " + primary_id +
                                 ") deployment failed: tasks failed to start.");
         bool rolled = breaker.value("rollback", false) &&
-                      roll_back_from(p, domain::deployments::breaker_failed_reason(),
-                                     domain::deployments::breaker_rollback_reason(priv.value("completed_deployment", "")));
+                      (switch_back(p, domain::deployments::breaker_failed_reason(), true) ||
+                       roll_back_from(p, domain::deployments::breaker_failed_reason(),
+                                      domain::deployments::breaker_rollback_reason(priv.value("completed_deployment", ""))));
         if (!rolled) {
           for (auto& d : deployments)
             if (d.value("status", "") == "PRIMARY") primary = &d;
@@ -280,7 +429,8 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         p["rolloutState"] = "FAILED";
         p["rolloutStateReason"] = "ECS deployment " + primary_id + " stopped: rollback requested.";
         p["updatedAt"] = now;
-        roll_back_from(p, "A StopServiceDeployment request with stopType ROLLBACK rolled the service deployment back.",
+        if (!switch_back(p, "A rollback was requested for the service deployment.", false))
+          roll_back_from(p, "A StopServiceDeployment request with stopType ROLLBACK rolled the service deployment back.",
                        "ECS deployment rolling back to deploymentId " + priv.value("completed_deployment", "") +
                            " (StopServiceDeployment).");
       }
@@ -289,6 +439,19 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       primary_id = (*primary).value("id", "");
     }
     const bool primary_failed = (*primary).value("rolloutState", "") == "FAILED";
+    json* blue = find_blue();
+    // The primary's target group: the first deployment uses loadBalancers' targetGroupArn; each
+    // later one the group of the pair that blue does not use.
+    if (shifting && (*primary)["_ecsd"].value("tg", "").empty()) {
+      json lb = domain::deployments::advanced_load_balancer(doc);
+      std::string main_tg = lb.value("targetGroupArn", "");
+      std::string alt_tg = lb["advancedConfiguration"].value("alternateTargetGroupArn", "");
+      (*primary)["_ecsd"]["tg"] = blue && (*blue)["_ecsd"].value("tg", "") == main_tg ? alt_tg : main_tg;
+    }
+    const std::string green_tg = shifting ? (*primary)["_ecsd"].value("tg", "") : "";
+    std::string bg_phase = shifting ? (*primary)["_ecsd"].value("bg", json::object()).value("phase", "PRE_SCALE_UP") : "";
+    if (shifting && (*primary).value("rolloutState", "") == "IN_PROGRESS")
+      bg_phase = blue_green_phases(db, doc, *primary, blue, live, desired, now);
 
     // 1. Replace tasks that failed their health checks.
     for (auto* t : std::vector<store::TaskRow*>(live)) {
@@ -337,6 +500,8 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     int max_total = domain::deployments::max_tasks(desired, max_pct);
     int need = desired - static_cast<int>(mine.size());
     int room = old_live > 0 ? max_total - static_cast<int>(live.size()) : need;
+    if (shifting && blue) room = need;  // blue/green scales green up to 100% beside blue
+    if (shifting && bg_phase == "PRE_SCALE_UP") room = 0;  // lifecycle hooks first
     int to_start = std::min({need, room, kBurst});
     if (primary_failed) to_start = 0;  // a failed deployment launches no more tasks
     double next_launch = priv.value("next_launch_at", 0.0);
@@ -396,6 +561,7 @@ Outcome Reconciler::service_pass(const std::string& arn) {
           p.enable_execute_command = doc.value("enableExecuteCommand", false);
           p.now = now;
           store::TaskRow t = domain::make_task(p);
+          if (!green_tg.empty()) t.doc["_ecsd"]["lb_tg"] = green_tg;  // registered there (task pass)
           tasks.insert(p.scope, t, now);
           touched.push_back(t.arn);
           started.push_back(t.arn);
@@ -417,6 +583,13 @@ Outcome Reconciler::service_pass(const std::string& arn) {
     std::vector<std::string> old_stopped;
     for (auto* t : std::vector<store::TaskRow*>(live)) {
       if (in_primary(t)) continue;
+      // Blue/green: blue serves production until CLEAN_UP, then goes whatever minimumHealthyPercent says.
+      if (blue && t->started_by == (*blue).value("id", "") && (*primary).value("rolloutState", "") == "IN_PROGRESS") {
+        if (bg_phase != "CLEAN_UP") continue;
+        old_stopped.push_back(t->arn);
+        stop_task(*t, "Scaling activity initiated by (deployment " + primary_id + ")");
+        continue;
+      }
       // Old tasks that are not ready (pending, unhealthy) go at once; ready ones only while the
       // healthy count stays at minimumHealthyPercent (one still inside ECS's 40 s wait does not
       // count yet, but serves traffic: it waits for the count like the others).
@@ -463,7 +636,8 @@ Outcome Reconciler::service_pass(const std::string& arn) {
         primary_healthy = primary_healthy && ready(db, *t);
         ++primary_tasks;
       }
-    bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy;
+    bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy &&
+                  (!shifting || bg_phase == "CLEAN_UP" || (*primary).value("rolloutState", "") != "IN_PROGRESS");
     if (steady) {
       if ((*primary).value("rolloutState", "") == "IN_PROGRESS") {
         (*primary)["rolloutState"] = "COMPLETED";
@@ -483,6 +657,7 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       if (requeue < 0) requeue = 1;
     }
     std::string stage = (*primary).value("rolloutState", "") != "IN_PROGRESS" ? ""
+                        : shifting                                                ? bg_phase
                         : primary_tasks < desired || !primary_healthy ? "SCALE_UP"
                                                                       : "CLEAN_UP";
     domain::deployments::sync(db, doc, *primary, stage, now);

@@ -105,6 +105,8 @@ json register_in_target_groups(store::Db& db, const store::TaskRow& t, double no
   if (!svc) return out;
   for (const auto& lb : svc->doc.value("loadBalancers", json::array())) {
     std::string tg = lb.value("targetGroupArn", "");
+    // Blue/green: the task's deployment chose one of the pair (targetGroupArn, alternateTargetGroupArn).
+    if (lb.contains("advancedConfiguration") && !t.doc["_ecsd"].value("lb_tg", "").empty()) tg = t.doc["_ecsd"]["lb_tg"];
     auto group = tg.empty() ? std::nullopt : store::TargetGroupRepo(db).find_by_arn(tg);
     if (!group) continue;
     std::string cname = lb.value("containerName", "");

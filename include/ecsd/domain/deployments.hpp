@@ -12,6 +12,8 @@
 //   rollback_of   for a rollback entry: the id of the deployment that failed
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -63,6 +65,35 @@ bool roll_back(store::Db& db, json& svc, json& failed, const std::string& revisi
 /// svc.deployments: status (from rolloutState), counts of target and source revisions, circuit
 /// breaker, lifecycle stage (`stage`, "" = leave as is). Writes only when something changed.
 void sync(store::Db& db, const json& svc, const json& entry, const std::string& stage, double now);
+
+// --- BLUE_GREEN, LINEAR and CANARY with an ALB (loadBalancers[].advancedConfiguration) ---
+
+/// @return true when the service deploys with strategy BLUE_GREEN, LINEAR or CANARY and has a load
+///         balancer with advancedConfiguration (alternate target group and production listener rule).
+bool traffic_shifting(const json& svc);
+/// @return the load balancer entry with advancedConfiguration (an empty object when none).
+json advanced_load_balancer(const json& svc);
+/// One production traffic step: the green revision's share in percent, and the configured time to
+/// wait after it (seconds, before scaled()).
+struct ShiftStep {
+  double green_percent;
+  double wait_seconds;
+};
+/// @return the production traffic steps of the strategy: BLUE_GREEN 100 at once; CANARY canaryPercent
+///         for canaryBakeTimeInMinutes, then 100; LINEAR stepPercent more every stepBakeTimeInMinutes.
+std::vector<ShiftStep> shift_steps(const json& deployment_configuration);
+/// Rewrites the forward action of listener rule `rule_arn` to send to `weights` (target group ARN,
+/// weight), keeping the rule's table of target groups and its targets' in-use state in line.
+/// @return false when the rule does not exist or has no forward action.
+bool set_forward_weights(store::Db& db, const std::string& rule_arn,
+                         const std::vector<std::pair<std::string, int>>& weights, double now);
+
+/// Blue/green rollback: production (and test) traffic back to the blue entry's target group, blue
+/// PRIMARY again with the service's configuration back on its revision, the green entry ACTIVE and
+/// FAILED with `reason`, its service deployment ROLLBACK_SUCCESSFUL. Green tasks are then stopped
+/// by the scheduler. `green` and `blue` point into svc.deployments (not reallocated here).
+void switch_back(store::Db& db, json& svc, json& green, json& blue, const std::string& reason, bool breaker,
+                 double now);
 
 /// @return the service deployment status for a finished entry: SUCCESSFUL / ROLLBACK_SUCCESSFUL
 ///         when it completed, STOPPED / ROLLBACK_FAILED when it failed.

@@ -107,6 +107,7 @@ ServiceApi make_api() {
       {"DescribeServiceDeployments", describe_service_deployments},
       {"DescribeServiceRevisions", describe_service_revisions},
       {"StopServiceDeployment", stop_service_deployment},
+      {"ContinueServiceDeployment", continue_service_deployment},
       {"RunTask", run_task},
       {"StopTask", stop_task},
       {"DescribeTasks", describe_tasks},

@@ -1,7 +1,7 @@
 // ECS service deployment handlers: ListServiceDeployments, DescribeServiceDeployments,
-// StopServiceDeployment and DescribeServiceRevisions. The records are written by the service
+// StopServiceDeployment, ContinueServiceDeployment and DescribeServiceRevisions. The records are written by the service
 // handlers and the scheduler (domain/deployments.cpp); StopServiceDeployment only asks the
-// scheduler for a rollback.
+// scheduler for a rollback, and ContinueServiceDeployment records the action for a paused hook.
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/arn.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
@@ -108,6 +108,29 @@ json stop_service_deployment(RequestContext& ctx, const json& in) {
     sd->doc["updatedAt"] = ctx.now;
     repo.update(*sd, ctx.now);
     svc->doc["_ecsd"]["rollback_requested"] = sd_arn;
+    store::ServiceRepo(db).update(*svc, ctx.now);
+    return svc->arn;
+  });
+  ctx.changed("service:" + service_arn);
+  return {{"serviceDeploymentArn", sd_arn}};
+}
+
+json continue_service_deployment(RequestContext& ctx, const json& in) {
+  std::string sd_arn = in.at("serviceDeploymentArn").get<std::string>();
+  std::string hook_id = in.at("hookId").get<std::string>();
+  std::string action = in.value("action", "CONTINUE");
+  std::string service_arn = ctx.store.write([&](store::Db& db) {
+    auto sd = in_scope(ctx, sd_arn) ? store::ServiceDeploymentRepo(db).find_by_arn(sd_arn) : std::nullopt;
+    if (!sd) throw ApiError("ServiceDeploymentNotFoundException", "The service deployment " + sd_arn + " does not exist.");
+    bool waiting = false;
+    for (const auto& h : sd->doc.value("lifecycleHookDetails", json::array()))
+      waiting |= h.value("hookId", "") == hook_id && h.value("status", "") == "AWAITING_ACTION";
+    if (!waiting)
+      throw ApiError("InvalidParameterException",
+                     "The service deployment " + sd_arn + " is not waiting at lifecycle hook " + hook_id + ".");
+    auto svc = store::ServiceRepo(db).find_by_arn(sd->name);
+    if (!svc || svc->status != "ACTIVE") throw ApiError("ServiceNotActiveException", "Service was not ACTIVE.");
+    svc->doc["_ecsd"]["hook_actions"][hook_id] = action;
     store::ServiceRepo(db).update(*svc, ctx.now);
     return svc->arn;
   });

@@ -43,6 +43,7 @@ json list_service_deployments(RequestContext& ctx, const json& in);
 json describe_service_deployments(RequestContext& ctx, const json& in);
 json describe_service_revisions(RequestContext& ctx, const json& in);
 json stop_service_deployment(RequestContext& ctx, const json& in);
+json continue_service_deployment(RequestContext& ctx, const json& in);
 
 // tasks.cpp
 json run_task(RequestContext& ctx, const json& in);
