@@ -53,5 +53,46 @@ TEST(DeploymentsTest, ReasonsUseEcsWording) {
             "ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.");
 }
 
+TEST(DeploymentsTest, ShiftStepsFollowTheStrategy) {
+  auto bg = shift_steps({{"strategy", "BLUE_GREEN"}});
+  ASSERT_EQ(bg.size(), 1u);
+  EXPECT_EQ(bg[0].green_percent, 100);
+  EXPECT_EQ(bg[0].wait_seconds, 0);
+
+  auto canary = shift_steps({{"strategy", "CANARY"},
+                             {"canaryConfiguration", {{"canaryPercent", 20.0}, {"canaryBakeTimeInMinutes", 3}}}});
+  ASSERT_EQ(canary.size(), 2u);
+  EXPECT_EQ(canary[0].green_percent, 20);
+  EXPECT_EQ(canary[0].wait_seconds, 180);
+  EXPECT_EQ(canary[1].green_percent, 100);
+
+  auto linear = shift_steps({{"strategy", "LINEAR"},
+                             {"linearConfiguration", {{"stepPercent", 25.0}, {"stepBakeTimeInMinutes", 2}}}});
+  ASSERT_EQ(linear.size(), 4u);
+  EXPECT_EQ(linear[0].green_percent, 25);
+  EXPECT_EQ(linear[2].green_percent, 75);
+  EXPECT_EQ(linear[2].wait_seconds, 120);
+  EXPECT_EQ(linear[3].green_percent, 100);
+  EXPECT_EQ(linear[3].wait_seconds, 0);
+
+  auto uneven = shift_steps({{"strategy", "LINEAR"}, {"linearConfiguration", {{"stepPercent", 40.0}}}});
+  ASSERT_EQ(uneven.size(), 3u);  // 40, 80, then the rest
+  EXPECT_EQ(uneven[1].green_percent, 80);
+  EXPECT_EQ(uneven[2].green_percent, 100);
+}
+
+TEST(DeploymentsTest, TrafficShiftingNeedsAStrategyAndAnAdvancedLoadBalancer) {
+  json lb = {{"targetGroupArn", "tg-a"},
+             {"advancedConfiguration", {{"alternateTargetGroupArn", "tg-b"}, {"productionListenerRule", "rule"}}}};
+  json svc = {{"deploymentConfiguration", {{"strategy", "CANARY"}}}, {"loadBalancers", {lb}}};
+  EXPECT_TRUE(traffic_shifting(svc));
+  EXPECT_EQ(advanced_load_balancer(svc)["targetGroupArn"], "tg-a");
+  svc["deploymentConfiguration"]["strategy"] = "ROLLING";
+  EXPECT_FALSE(traffic_shifting(svc));
+  svc["deploymentConfiguration"]["strategy"] = "BLUE_GREEN";
+  svc["loadBalancers"][0].erase("advancedConfiguration");
+  EXPECT_FALSE(traffic_shifting(svc));
+}
+
 }  // namespace
 }  // namespace ecsd::domain::deployments

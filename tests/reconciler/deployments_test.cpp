@@ -183,5 +183,28 @@ TEST_F(ServiceDeploymentsTest, StopServiceDeploymentWithoutCompletedRevisionIsAC
   }
 }
 
+TEST_F(ServiceDeploymentsTest, DaemonServiceRunsOneTaskPerActiveInstanceAndReplacesItStopFirst) {
+  register_td("busybox:1");
+  register_td("busybox:2");
+  json created = services::ecs::create_service(
+      ctx(), {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", "web:1"}, {"schedulingStrategy", "DAEMON"}});
+  EXPECT_EQ(created["service"]["deploymentConfiguration"]["maximumPercent"], 100);
+  EXPECT_EQ(created["service"]["deploymentConfiguration"]["minimumHealthyPercent"], 0);
+  round();
+  json s = service();
+  EXPECT_EQ(s["desiredCount"], 1);  // the local container instance
+  EXPECT_EQ(s["runningCount"], 1);
+  services::ecs::update_service(ctx(), {{"cluster", "c"}, {"service", "s"}, {"taskDefinition", "web:2"}});
+  // maximumPercent 100: the old task stops before its replacement starts.
+  rec_->step(kSvc);
+  EXPECT_EQ(tasks().size(), 0u);
+  round();
+  round();
+  s = service();
+  ASSERT_EQ(s["deployments"].size(), 1u) << s["deployments"].dump();
+  EXPECT_EQ(s["deployments"][0]["taskDefinition"], "arn:aws:ecs:us-east-1:000000000000:task-definition/web:2");
+  EXPECT_EQ(s["runningCount"], 1);
+}
+
 }  // namespace
 }  // namespace ecsd::reconciler
