@@ -102,6 +102,87 @@ void mark_stopping(store::TaskRow& t, double now, const std::string& reason) {
   t.doc["version"] = t.doc.value("version", 1) + 1;
 }
 
+// What launching service tasks needs from the pass.
+struct LaunchContext {
+  store::Db& db;
+  const store::Scope& scope;
+  const store::Record& cluster;
+  json& svc;                 // the Service shape (events, placement, private state)
+  const std::string& arn;    // the service ARN
+  store::TaskRepo& tasks;
+  double now;
+};
+
+// Starts up to `count` tasks of `config` (taskDefinition, launchType, capacityProviderStrategy,
+// networkConfiguration, platformVersion) started by `started_by`, placing EC2 tasks on the cluster's
+// instances; `extra` goes into each task's private state. A task that cannot be placed stops the
+// launch with ECS's event (at most every kPlacementEventEvery seconds) and `requeue` = 5.
+void launch_tasks(const LaunchContext& c, const json& config, int count, const std::string& started_by,
+                  const json& extra, std::vector<store::TaskRow>& all, std::vector<std::string>& touched,
+                  double& requeue) {
+  auto td = store::TaskDefinitionRepo(c.db).find_by_arn(config.value("taskDefinition", ""));
+  if (!td || count <= 0) return;
+  json& priv = c.svc["_ecsd"];
+  const std::string name = c.svc.value("serviceName", "");
+  std::string launch_type = config.value("launchType", "");
+  json strategy = config.value("capacityProviderStrategy", json());
+  bool fargate = launch_type == "FARGATE";
+  if (strategy.is_array())
+    for (const auto& st : strategy) fargate |= st.value("capacityProvider", "").rfind("FARGATE", 0) == 0;
+  json constraints = c.svc.value("placementConstraints", json::array());
+  for (const auto& pc : td->doc.value("placementConstraints", json::array())) constraints.push_back(pc);
+  domain::Resources need_res = domain::task_resources(td->doc, json::object());
+  std::vector<std::string> started;
+  for (int i = 0; i < count; ++i) {
+    std::optional<store::Record> instance;
+    if (!fargate) {
+      auto placed = domain::place(c.db, c.scope, c.cluster, need_res, "service:" + name, constraints,
+                                  c.svc.value("placementStrategy", json::array()), c.now);
+      if (!placed.instance) {
+        if (c.now - priv.value("last_placement_event", 0.0) >= kPlacementEventEvery) {
+          const std::string& reason = placed.failure;
+          std::string what = reason == "RESOURCE:MEMORY"                ? "memory available"
+                             : reason == "RESOURCE:CPU"                 ? "CPU units available"
+                             : reason.rfind("RESOURCE:PORTS", 0) == 0 ? "ports available"
+                                                                        : "capacity: " + reason;
+          add_event(c.svc, c.now, "(service " + name + ") was unable to place a task because no container instance "
+                                  "met all of its requirements. The closest matching (container-instance " +
+                                      domain::task_id(placed.closest) + ") has insufficient " + what +
+                                      ". For more information, see the Troubleshooting section of the Amazon ECS "
+                                      "Developer Guide.");
+          priv["last_placement_event"] = c.now;
+        }
+        requeue = 5;
+        break;
+      }
+      instance = placed.instance;
+    }
+    domain::TaskParams p;
+    p.scope = c.scope;
+    p.cluster = &c.cluster;
+    p.task_definition = &*td;
+    p.launch_type = launch_type;
+    p.capacity_provider_strategy = strategy;
+    p.network_configuration = config.value("networkConfiguration", json());
+    p.started_by = started_by;
+    p.group = "service:" + name;
+    p.platform_version = config.value("platformVersion", "");
+    p.service_arn = c.arn;
+    p.container_instance_arn = instance ? instance->arn : "";
+    p.enable_execute_command = c.svc.value("enableExecuteCommand", false);
+    p.now = c.now;
+    store::TaskRow t = domain::make_task(p);
+    for (auto it = extra.begin(); it != extra.end(); ++it) t.doc["_ecsd"][it.key()] = it.value();
+    c.tasks.insert(p.scope, t, c.now);
+    touched.push_back(t.arn);
+    started.push_back(t.arn);
+    all.push_back(t);
+  }
+  if (!started.empty())
+    add_event(c.svc, c.now, "(service " + name + ") has started " + std::to_string(started.size()) +
+                                " tasks: " + task_list(started) + ".");
+}
+
 // Moves the primary (green) of a BLUE_GREEN, LINEAR or CANARY deployment through ECS's lifecycle
 // stages as far as it can this pass: hooks (PAUSE waits for ContinueServiceDeployment; AWS_LAMBDA
 // is recorded and skipped), scale up on its own target group, test traffic, production traffic in
@@ -285,6 +366,76 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       }
       services.update(s, now);
       return {any_unstopped ? 1.0 : -1.0};
+    }
+    if (doc.value("deploymentController", json::object()).value("type", "ECS") == "EXTERNAL") {
+      // EXTERNAL: the caller's task sets, each scaled to ceil(desiredCount x scale%); DRAINING ones
+      // lose their tasks and then disappear.
+      const json before = doc;
+      auto parsed_arn = arn::parse(arn);
+      const store::Scope scope{parsed_arn ? parsed_arn->account : "", parsed_arn ? parsed_arn->region : ""};
+      const int desired = doc.value("desiredCount", 0);
+      double requeue = -1;
+      json sets = doc.value("taskSets", json::array());
+      json kept = json::array();
+      int running = 0, pending = 0;
+      bool all_steady = true;
+      std::vector<std::string> stopped;
+      for (json ts : sets) {
+        const std::string id = ts.value("id", "");
+        const bool draining = ts.value("status", "") == "DRAINING";
+        const double pct = ts.value("scale", json::object()).value("value", 100.0);
+        const int want = draining ? 0 : static_cast<int>(std::ceil(desired * pct / 100.0 - 1e-9));
+        std::vector<store::TaskRow*> mine;
+        for (auto* t : live)
+          if (t->started_by == id) mine.push_back(t);
+        if (static_cast<int>(mine.size()) > want) {
+          std::sort(mine.begin(), mine.end(), [](auto* a, auto* b) {
+            return progress(*a) != progress(*b) ? progress(*a) < progress(*b) : a->id > b->id;
+          });
+          for (std::size_t i = 0; i < mine.size() - static_cast<std::size_t>(want); ++i) {
+            stopped.push_back(mine[i]->arn);
+            stop_task(*mine[i], "Scaling activity initiated by (deployment " + id + ")");
+          }
+        } else if (static_cast<int>(mine.size()) < want && cluster) {
+          launch_tasks({db, scope, *cluster, doc, arn, tasks, now}, ts,
+                       std::min(kBurst, want - static_cast<int>(mine.size())), id,
+                       {{"lbs", ts.value("loadBalancers", json::array())}}, all, touched, requeue);
+          live.clear();
+          for (auto& t : all)
+            if (t.desired_status == "RUNNING") live.push_back(&t);
+        }
+        int r = 0, p = 0;
+        bool ok = true;
+        for (auto* t : live)
+          if (t->started_by == id) {
+            (t->status == "RUNNING" ? r : p)++;
+            ok = ok && ready(db, *t);
+          }
+        running += r;
+        pending += p;
+        std::string stability = r == want && p == 0 && ok ? "STEADY_STATE" : "STABILIZING";
+        all_steady = all_steady && stability == "STEADY_STATE";
+        json next = ts;
+        next["computedDesiredCount"] = want;
+        next["runningCount"] = r;
+        next["pendingCount"] = p;
+        if (next.value("stabilityStatus", "") != stability) {
+          next["stabilityStatus"] = stability;
+          next["stabilityStatusAt"] = now;
+        }
+        if (next != ts) next["updatedAt"] = now;
+        if (draining && r + p == 0) continue;
+        kept.push_back(next);
+      }
+      if (!stopped.empty())
+        add_event(doc, now, "(service " + name + ") has stopped " + std::to_string(stopped.size()) +
+                                " running tasks: " + task_list(stopped) + ".");
+      doc["taskSets"] = kept;
+      doc["runningCount"] = running;
+      doc["pendingCount"] = pending;
+      if (!all_steady && requeue < 0) requeue = 1;
+      if (doc != before) services.update(s, now);
+      return {requeue};
     }
     if (!primary || doc.value("deploymentController", json::object()).value("type", "ECS") != "ECS") return {};
 
@@ -510,71 +661,18 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       to_start = 0;
     }
     if (to_start > 0 && cluster) {
-      auto td = store::TaskDefinitionRepo(db).find_by_arn((*primary).value("taskDefinition", ""));
-      if (td) {
-        std::string launch_type = doc.value("launchType", "");
-        json strategy = doc.value("capacityProviderStrategy", json());
-        bool fargate = launch_type == "FARGATE";
-        if (strategy.is_array())
-          for (const auto& st : strategy) fargate |= st.value("capacityProvider", "").rfind("FARGATE", 0) == 0;
-        json constraints = doc.value("placementConstraints", json::array());
-        for (const auto& c : td->doc.value("placementConstraints", json::array())) constraints.push_back(c);
-        domain::Resources need_res = domain::task_resources(td->doc, json::object());
-        std::vector<std::string> started;
-        for (int i = 0; i < to_start; ++i) {
-          std::optional<store::Record> instance;
-          if (!fargate) {
-            auto placed = domain::place(db, scope, *cluster, need_res, "service:" + name, constraints,
-                                        doc.value("placementStrategy", json::array()), now);
-            if (!placed.instance) {
-              if (now - priv.value("last_placement_event", 0.0) >= kPlacementEventEvery) {
-                const std::string& reason = placed.failure;
-                std::string what = reason == "RESOURCE:MEMORY" ? "memory available"
-                                   : reason == "RESOURCE:CPU"  ? "CPU units available"
-                                   : reason.rfind("RESOURCE:PORTS", 0) == 0
-                                       ? "ports available"
-                                       : "capacity: " + reason;
-                add_event(doc, now, "(service " + name + ") was unable to place a task because no container instance "
-                                    "met all of its requirements. The closest matching (container-instance " +
-                                        domain::task_id(placed.closest) + ") has insufficient " + what +
-                                        ". For more information, see the Troubleshooting section of the Amazon ECS "
-                                        "Developer Guide.");
-                priv["last_placement_event"] = now;
-              }
-              requeue = 5;
-              break;
-            }
-            instance = placed.instance;
-          }
-          domain::TaskParams p;
-          p.scope = scope;
-          p.cluster = &*cluster;
-          p.task_definition = &*td;
-          p.launch_type = launch_type;
-          p.capacity_provider_strategy = strategy;
-          p.network_configuration = (*primary).value("networkConfiguration", doc.value("networkConfiguration", json()));
-          p.started_by = primary_id;
-          p.group = "service:" + name;
-          p.platform_version = (*primary).value("platformVersion", "");
-          p.service_arn = arn;
-          p.container_instance_arn = instance ? instance->arn : "";
-          p.enable_execute_command = doc.value("enableExecuteCommand", false);
-          p.now = now;
-          store::TaskRow t = domain::make_task(p);
-          if (!green_tg.empty()) t.doc["_ecsd"]["lb_tg"] = green_tg;  // registered there (task pass)
-          tasks.insert(p.scope, t, now);
-          touched.push_back(t.arn);
-          started.push_back(t.arn);
-          all.push_back(t);
-        }
-        if (!started.empty())
-          add_event(doc, now, "(service " + name + ") has started " + std::to_string(started.size()) +
-                                  " tasks: " + task_list(started) + ".");
-        // `all` may have reallocated: rebuild the live view.
-        live.clear();
-        for (auto& t : all)
-          if (t.desired_status == "RUNNING") live.push_back(&t);
-      }
+      json config = {{"taskDefinition", (*primary).value("taskDefinition", "")},
+                     {"launchType", doc.value("launchType", "")},
+                     {"capacityProviderStrategy", doc.value("capacityProviderStrategy", json())},
+                     {"networkConfiguration", (*primary).value("networkConfiguration", doc.value("networkConfiguration", json()))},
+                     {"platformVersion", (*primary).value("platformVersion", "")}};
+      json extra = json::object();
+      if (!green_tg.empty()) extra["lb_tg"] = green_tg;  // registered there (task pass)
+      launch_tasks({db, scope, *cluster, doc, arn, tasks, now}, config, to_start, primary_id, extra, all, touched, requeue);
+      // `all` may have reallocated: rebuild the live view.
+      live.clear();
+      for (auto& t : all)
+        if (t.desired_status == "RUNNING") live.push_back(&t);
     }
     // 4. Stop old deployments' tasks while the service stays above minimumHealthyPercent.
     int min_healthy = domain::deployments::min_healthy_tasks(desired, min_pct);

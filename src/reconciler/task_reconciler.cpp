@@ -103,7 +103,9 @@ json register_in_target_groups(store::Db& db, const store::TaskRow& t, double no
   json out = json::array();
   auto svc = store::ServiceRepo(db).find_by_arn(t.service_arn);
   if (!svc) return out;
-  for (const auto& lb : svc->doc.value("loadBalancers", json::array())) {
+  // A task of an EXTERNAL service's task set registers where its task set says.
+  const json lbs = t.doc["_ecsd"].contains("lbs") ? t.doc["_ecsd"]["lbs"] : svc->doc.value("loadBalancers", json::array());
+  for (const auto& lb : lbs) {
     std::string tg = lb.value("targetGroupArn", "");
     // Blue/green: the task's deployment chose one of the pair (targetGroupArn, alternateTargetGroupArn).
     if (lb.contains("advancedConfiguration") && !t.doc["_ecsd"].value("lb_tg", "").empty()) tg = t.doc["_ecsd"]["lb_tg"];

@@ -332,5 +332,75 @@ class ServicesStableWaiterTest(DeploymentTestBase):
         self.assertGreaterEqual(time.time() - started, 40 / TIME_SCALE - 1)
 
 
+class TaskSetsTest(DeploymentTestBase):
+    """The EXTERNAL deployment controller: tools drive the deployment with task sets."""
+
+    def task_sets(self, **kw):
+        return {ts["id"]: ts for ts in self.ecs().describe_task_sets(cluster=CLUSTER, service="ext", **kw)["taskSets"]}
+
+    def running_by_definition(self):
+        arns = self.ecs().list_tasks(cluster=CLUSTER, serviceName="ext", desiredStatus="RUNNING")["taskArns"]
+        tasks = self.ecs().describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
+        out = {}
+        for t in tasks:
+            if t["lastStatus"] == "RUNNING":
+                out[t["taskDefinitionArn"]] = out.get(t["taskDefinitionArn"], 0) + 1
+        return out
+
+    def test_task_sets_scale_switch_primary_and_drain(self):
+        self.ecs().create_cluster(clusterName=CLUSTER)
+        for body in ("one", "two"):
+            self.ecs().register_task_definition(
+                family="app", networkMode="bridge",
+                containerDefinitions=[busybox_container("app", command=httpd_command(body=body))])
+        svc = self.ecs().create_service(cluster=CLUSTER, serviceName="ext", desiredCount=2,
+                                        deploymentController={"type": "EXTERNAL"})["service"]
+        self.assertEqual(svc["taskSets"], [])
+        self.assertEqual(svc["deployments"], [])
+        blue = self.ecs().create_task_set(cluster=CLUSTER, service="ext", taskDefinition="app:1", externalId="blue",
+                                          scale={"unit": "PERCENT", "value": 100.0})["taskSet"]
+        self.assertRegex(blue["id"], r"^ecs-svc/\d{19}$")
+        self.assertEqual(blue["taskSetArn"],
+                         f"arn:aws:ecs:us-east-1:000000000000:task-set/{CLUSTER}/ext/{blue['id']}")
+        self.assertEqual((blue["status"], blue["computedDesiredCount"]), ("ACTIVE", 2))
+        primary = self.ecs().update_service_primary_task_set(cluster=CLUSTER, service="ext",
+                                                             primaryTaskSet=blue["taskSetArn"])["taskSet"]
+        self.assertEqual(primary["status"], "PRIMARY")
+        self.wait_for(lambda: self.task_sets()[blue["id"]]["stabilityStatus"] == "STEADY_STATE" or None,
+                      message="blue task set steady")
+        self.assertEqual(self.running_by_definition(), {td_arn("app", 1): 2})
+
+        green = self.ecs().create_task_set(cluster=CLUSTER, service="ext", taskDefinition="app:2",
+                                           scale={"unit": "PERCENT", "value": 50.0})["taskSet"]
+        self.assertEqual(green["computedDesiredCount"], 1)
+        self.wait_for(lambda: self.running_by_definition() == {td_arn("app", 1): 2, td_arn("app", 2): 1} or None,
+                      message="green at 50%")
+        self.ecs().update_task_set(cluster=CLUSTER, service="ext", taskSet=green["id"],
+                                   scale={"unit": "PERCENT", "value": 100.0})
+        self.ecs().update_service_primary_task_set(cluster=CLUSTER, service="ext", primaryTaskSet=green["id"])
+        sets = self.task_sets()
+        self.assertEqual((sets[blue["id"]]["status"], sets[green["id"]]["status"]), ("ACTIVE", "PRIMARY"))
+        self.assertEqual(self.service("ext")["taskDefinition"], td_arn("app", 2))
+        self.assertClientError("InvalidParameterException", self.ecs().delete_task_set,
+                               cluster=CLUSTER, service="ext", taskSet=green["id"])
+        self.assertEqual(self.ecs().delete_task_set(cluster=CLUSTER, service="ext",
+                                                    taskSet=blue["taskSetArn"])["taskSet"]["status"], "DRAINING")
+        self.wait_for(lambda: self.running_by_definition() == {td_arn("app", 2): 2} or None, message="blue drained")
+        self.wait_for(lambda: list(self.task_sets()) == [green["id"]] or None, message="blue task set gone")
+        described = self.ecs().describe_task_sets(cluster=CLUSTER, service="ext",
+                                                  taskSets=[green["id"], blue["id"]], include=["TAGS"])
+        self.assertEqual([ts["id"] for ts in described["taskSets"]], [green["id"]])
+        self.assertEqual([f["reason"] for f in described["failures"]], ["MISSING"])
+        self.assertClientError("TaskSetNotFoundException", self.ecs().update_task_set, cluster=CLUSTER, service="ext",
+                               taskSet=blue["id"], scale={"unit": "PERCENT", "value": 10.0})
+        s = self.wait_rollout("ext", lambda s: s["runningCount"] == 2 and s["pendingCount"] == 0, message="counts")
+        self.assertEqual(s["taskSets"][0]["runningCount"], 2)
+
+        # Task sets are for EXTERNAL services only.
+        self.ecs().create_service(cluster=CLUSTER, serviceName="rolling", taskDefinition="app:1", desiredCount=0)
+        self.assertClientError("InvalidParameterException", self.ecs().create_task_set, cluster=CLUSTER,
+                               service="rolling", taskDefinition="app:1")
+
+
 if __name__ == "__main__":
     main()

@@ -148,6 +148,7 @@ json create_service(RequestContext& ctx, const json& in) {
     svc["createdBy"] = ctx.principal();
     svc["events"] = json::array();
     svc["deployments"] = json::array();
+    if (controller == "EXTERNAL") svc["taskSets"] = json::array();
     if (!svc["loadBalancers"].empty() && !svc.contains("roleArn"))
       svc["roleArn"] = "arn:aws:iam::" + ctx.scope.account +
                        ":role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS";

@@ -45,6 +45,13 @@ json describe_service_revisions(RequestContext& ctx, const json& in);
 json stop_service_deployment(RequestContext& ctx, const json& in);
 json continue_service_deployment(RequestContext& ctx, const json& in);
 
+// --- task sets of EXTERNAL services (task_sets.cpp) ---
+json create_task_set(RequestContext& ctx, const json& in);
+json update_task_set(RequestContext& ctx, const json& in);
+json update_service_primary_task_set(RequestContext& ctx, const json& in);
+json delete_task_set(RequestContext& ctx, const json& in);
+json describe_task_sets(RequestContext& ctx, const json& in);
+
 // tasks.cpp
 json run_task(RequestContext& ctx, const json& in);
 json stop_task(RequestContext& ctx, const json& in);
