@@ -102,6 +102,10 @@ class BlueGreenTest(DeploymentTestBase):
         self.assertEqual((lambda_hook["targetArn"], lambda_hook["status"]), (LAMBDA, "SUCCEEDED"))
         self.assertTrue(any("skipped the AWS_LAMBDA lifecycle hook " + LAMBDA in e["message"]
                             for e in self.service()["events"]))
+        # The data plane picks up rule changes from the store within a second.
+        self.wait_for(lambda: fetch(self.url(self.test_port)) == (200, "two") or None, timeout=5,
+                      message="test listener on green")
+        time.sleep(1.5)
         self.assertEqual(set(b for _, b in self.bodies(self.test_port, 10)), {"two"})
         self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 10)), {"one"})
         self.assertEqual(self.weights(self.rules[0]), {self.tgs[0]: 100, self.tgs[1]: 0})
