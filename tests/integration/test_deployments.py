@@ -402,5 +402,26 @@ class TaskSetsTest(DeploymentTestBase):
                                service="rolling", taskDefinition="app:1")
 
 
+class ClockEndpointTest(DeploymentTestBase):
+    def test_clock_endpoint_reports_and_changes_the_time_scale(self):
+        r = self.raw("GET", "/_ecsd/clock")
+        self.assertEqual((r.status, r.json()), (200, {"scale": TIME_SCALE}))
+        try:
+            r = self.raw("POST", "/_ecsd/clock", body=b'{"scale": 25}')
+            self.assertEqual((r.status, r.json()), (200, {"scale": 25}))
+            self.assertEqual(self.raw("GET", "/_ecsd/clock").json(), {"scale": 25})
+            for bad in (b'{"scale": 0}', b'{"scale": -1}', b'{"scale": "fast"}', b"not json", b"{}"):
+                r = self.raw("POST", "/_ecsd/clock", body=bad)
+                self.assertEqual(r.status, 400, bad)
+            self.assertEqual(self.raw("GET", "/_ecsd/clock").json(), {"scale": 25})
+            # Timestamps stay wall-clock whatever the scale.
+            created = self.ecs().create_cluster(clusterName="clock")["cluster"]
+            self.ecs().register_task_definition(family="t", containerDefinitions=[busybox_container("t")])
+            td = self.ecs().describe_task_definition(taskDefinition="t")["taskDefinition"]
+            self.assertLess(abs(td["registeredAt"].timestamp() - time.time()), 60, created)
+        finally:
+            self.raw("POST", "/_ecsd/clock", body=f'{{"scale": {TIME_SCALE}}}'.encode())
+
+
 if __name__ == "__main__":
     main()
