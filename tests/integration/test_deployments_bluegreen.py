@@ -158,6 +158,24 @@ class BlueGreenTest(DeploymentTestBase):
         time.sleep(1.5)
         self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 20)), {"two"})
 
+    def test_linear_moves_production_in_steps(self):
+        self.create({"strategy": "LINEAR", "bakeTimeInMinutes": 0,
+                     "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}})
+        self.ecs().update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
+        seen = []
+
+        def record():
+            w = self.weights(self.rules[0])
+            if not seen or seen[-1] != w:
+                seen.append(w)
+            return w == {self.tgs[0]: 0, self.tgs[1]: 100} or None
+        self.wait_for(record, timeout=120, message="production fully on green")
+        self.assertEqual(seen, [{self.tgs[0]: 100, self.tgs[1]: 0}, {self.tgs[0]: 50, self.tgs[1]: 50},
+                                {self.tgs[0]: 0, self.tgs[1]: 100}])
+        s = self.wait_rollout("web", self.stable_on(td_arn("web", 2)), timeout=60, message="linear completed")
+        shifts = [e["message"] for e in s["events"] if "of production traffic to" in e["message"]]
+        self.assertEqual([m.split(" shifted ")[1].split("%")[0] for m in reversed(shifts[:2])], ["50", "100"])
+
     def test_stop_service_deployment_during_bake_puts_production_back_on_blue(self):
         self.create({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 30})
         self.ecs().update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
