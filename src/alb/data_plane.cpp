@@ -170,7 +170,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     int total = 0;
     for (const auto& g : groups) total += g.value("Weight", 1);
     if (total <= 0) return groups[0].value("TargetGroupArn", "");
-    int r = static_cast<int>(clock().monotonic() * 1e6) % total;
+    // 64-bit first: microseconds of uptime overflow an int (and a negative r always picked the first group).
+    int r = static_cast<int>(static_cast<long long>(clock().monotonic() * 1e6) % total);
     for (const auto& g : groups) {
       r -= g.value("Weight", 1);
       if (r < 0) return g.value("TargetGroupArn", "");
@@ -388,7 +389,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         Checks& c = checks[key];
         if (c.running || now < c.next_at) continue;
         c.running = true;
-        c.next_at = now + interval;
+        c.next_at = now + scaled(interval);  // CI time scale (clock.hpp)
         std::string host = g.group.target_type == "ip" ? t.target_id : opt.host;
         int port = domain::elb::health_check_port(g.group, t);
         asio::co_spawn(asio::make_strand(io),

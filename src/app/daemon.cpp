@@ -63,6 +63,9 @@ Options:
   --allow-privileged  let task definitions run privileged containers (off by default)
   --allow-host-path P let host volumes bind paths under P (repeatable; the data dir and /tmp are allowed)
   --no-scheduler      serve the API only; never start containers
+  --time-scale N      make bake times, intervals, health checks, grace periods, deregistration
+                      delays and stop timeouts pass N times faster (for CI; default 1; also
+                      POST /_ecsd/clock {"scale": N}); timestamps stay wall-clock
   --help              show this help
   --version           show the version
 )";
@@ -126,6 +129,11 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
       } else if (key == "--log-level") cfg.log_level = value;
       else if (key == "--threads") cfg.threads = std::max(1, std::stoi(value));
       else if (key == "--allow-host-path") cfg.allowed_host_paths.push_back(value);
+      else if (key == "--time-scale") {
+        cfg.time_scale = std::stod(value);
+        if (!(cfg.time_scale > 0 && cfg.time_scale <= 10000))
+          return usage_error("time scale must be > 0 and <= 10000: " + value);
+      }
       else return usage_error("unknown option " + key);
     } catch (const std::exception&) {
       return usage_error("bad value for " + key + ": " + value);
@@ -170,6 +178,7 @@ std::string instance_id(store::Store& st) {
 Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   impl_->cfg = std::move(cfg);
   auto& c = impl_->cfg;
+  clock().set_scale(c.time_scale);
   std::filesystem::create_directories(c.data_dir);
   impl_->store = std::make_unique<store::Store>(c.data_dir + "/ecsd.db");
   impl_->dispatcher = std::make_unique<services::Dispatcher>(*impl_->store, c.account_id);

@@ -24,6 +24,14 @@ SystemClock g_system_clock;
 std::atomic<Clock*> g_clock{&g_system_clock};
 }  // namespace
 
+bool Clock::set_scale(double s) {
+  if (!(s > 0 && s <= 10000)) return false;
+  scale_.store(s, std::memory_order_relaxed);
+  return true;
+}
+
+double scaled(double aws_seconds) { return aws_seconds / clock().scale(); }
+
 Clock& clock() { return *g_clock.load(std::memory_order_acquire); }
 void set_clock(Clock* c) { g_clock.store(c ? c : &g_system_clock, std::memory_order_release); }
 

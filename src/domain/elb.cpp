@@ -1,6 +1,8 @@
 // Target health transitions and the ELBv2 read models for the data plane and ECS.
 #include "ecsd/domain/elb.hpp"
 
+#include "ecsd/common/clock.hpp"
+
 #include <algorithm>
 
 namespace ecsd::domain::elb {
@@ -130,7 +132,7 @@ void register_targets(store::Db& db, const store::TargetGroupRow& group, const s
 void deregister_targets(store::Db& db, const store::TargetGroupRow& group, const std::vector<TargetRef>& targets,
                         double now) {
   store::TargetRepo repo(db);
-  double delay = deregistration_delay(group);
+  double delay = scaled(deregistration_delay(group));  // CI time scale (clock.hpp)
   bool used = in_use(db, group.id);
   for (const auto& ref : targets) {
     auto t = repo.find(group.id, ref.id, ref.port ? ref.port : group_port(group));

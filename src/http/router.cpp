@@ -27,6 +27,19 @@ RequestHandler make_api_router(services::Dispatcher& dispatcher, RouterHooks hoo
         hooks.reset();
         spdlog::info("state reset via {}", path);
         r.body = R"({"status":"ok"})";
+      } else if (path == "/_ecsd/clock" && req.method == "GET") {
+        r.body = nlohmann::json{{"scale", clock().scale()}}.dump();
+      } else if (path == "/_ecsd/clock" && req.method == "POST") {
+        // {"scale": N}: configured durations pass N times faster from now on (see clock.hpp).
+        auto in = nlohmann::json::parse(req.body, nullptr, false);
+        if (in.is_object() && in.contains("scale") && in["scale"].is_number() &&
+            clock().set_scale(in["scale"].get<double>())) {
+          spdlog::info("time scale set to {}", clock().scale());
+          r.body = nlohmann::json{{"scale", clock().scale()}}.dump();
+        } else {
+          r.status = 400;
+          r.body = R"({"message":"expected {\"scale\": N} with 0 < N <= 10000"})";
+        }
       } else {
         r.status = 404;
         r.body = R"({"message":"not found"})";

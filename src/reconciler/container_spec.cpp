@@ -1,6 +1,10 @@
 // ECS container definition -> runtime ContainerSpec.
 #include "ecsd/reconciler/container_spec.hpp"
 
+#include <cmath>
+
+#include "ecsd/common/clock.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -211,13 +215,14 @@ runtime::ContainerSpec build_spec(const SpecContext& ctx, const json& td, const 
     const json& h = def["healthCheck"];
     runtime::HealthCheck hc;
     hc.test = strings(h.value("command", json::array()));
-    hc.interval_seconds = h.value("interval", 30);
-    hc.timeout_seconds = h.value("timeout", 5);
+    // Intervals and periods pass faster under the CI time scale (clock.hpp); retries do not change.
+    hc.interval_seconds = scaled(h.value("interval", 30));
+    hc.timeout_seconds = std::max(1.0, scaled(h.value("timeout", 5)));  // a probe still needs time to answer
     hc.retries = h.value("retries", 3);
-    hc.start_period_seconds = h.value("startPeriod", 0);
+    hc.start_period_seconds = scaled(h.value("startPeriod", 0));
     if (!hc.test.empty()) s.health = hc;
   }
-  s.stop_timeout_seconds = def.value("stopTimeout", 30);
+  s.stop_timeout_seconds = static_cast<int>(std::ceil(scaled(def.value("stopTimeout", 30))));
 
   const auto sources = volume_sources(ctx, td);
   for (const auto& mp : def.value("mountPoints", json::array())) {

@@ -3,6 +3,8 @@
 //
 //   PROVISIONING -> PENDING (pull, create, start in dependsOn order) -> RUNNING
 //   desired STOPPED: STOPPING (stop containers, stopTimeout) -> STOPPED (exit codes recorded)
+#include <cmath>
+
 #include <spdlog/spdlog.h>
 
 #include "ecsd/common/arn.hpp"
@@ -103,8 +105,12 @@ json register_in_target_groups(store::Db& db, const store::TaskRow& t, double no
   json out = json::array();
   auto svc = store::ServiceRepo(db).find_by_arn(t.service_arn);
   if (!svc) return out;
-  for (const auto& lb : svc->doc.value("loadBalancers", json::array())) {
+  // A task of an EXTERNAL service's task set registers where its task set says.
+  const json lbs = t.doc["_ecsd"].contains("lbs") ? t.doc["_ecsd"]["lbs"] : svc->doc.value("loadBalancers", json::array());
+  for (const auto& lb : lbs) {
     std::string tg = lb.value("targetGroupArn", "");
+    // Blue/green: the task's deployment chose one of the pair (targetGroupArn, alternateTargetGroupArn).
+    if (lb.contains("advancedConfiguration") && !t.doc["_ecsd"].value("lb_tg", "").empty()) tg = t.doc["_ecsd"]["lb_tg"];
     auto group = tg.empty() ? std::nullopt : store::TargetGroupRepo(db).find_by_arn(tg);
     if (!group) continue;
     std::string cname = lb.value("containerName", "");
@@ -550,7 +556,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
           auto group = store::TargetGroupRepo(db).find_by_arn(tg.value("tg", ""));
           if (!group) continue;
           domain::elb::deregister_targets(db, *group, {{tg.value("id", ""), tg.value("port", 0), ""}}, now);
-          latest = std::max(latest, now + domain::elb::deregistration_delay(*group));
+          latest = std::max(latest, now + scaled(domain::elb::deregistration_delay(*group)));
         }
         return latest;
       });
@@ -569,7 +575,7 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   for (auto def = defs.rbegin(); def != defs.rend(); ++def) {
     auto it = actual.find(def->value("name", ""));
     if (it == actual.end() || exited(it->second) || it->second.status == "created") continue;
-    runtime_.stop_container(it->second.id, def->value("stopTimeout", 30));
+    runtime_.stop_container(it->second.id, static_cast<int>(std::ceil(scaled(def->value("stopTimeout", 30)))));
   }
   refresh();
   observe(t.doc, td, actual, sctx.awsvpc_network, attachment_id);

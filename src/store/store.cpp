@@ -47,6 +47,9 @@
 //                     INDEX(group_id, stream_id, ts_ms), INDEX(group_id, ts_ms)
 // Migration 6 (ECR; the layout is drawn in ecr_repo.hpp):
 //   ecr_repositories, ecr_images, ecr_image_tags, ecr_image_blobs, ecr_repository_blobs, registry_blobs
+// Migration 7 (deployments; layout in deployment_repo.hpp):
+//   service_revisions  id, service_arn, arn (UNIQUE), doc, created_at
+//   service_deployments id, service_arn, arn (UNIQUE), status, doc, version, created_at, updated_at
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -229,6 +232,17 @@ CREATE TABLE ecr_repository_blobs (
 CREATE INDEX ecr_repository_blobs_by_digest ON ecr_repository_blobs(digest);
 CREATE TABLE registry_blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, created_at REAL NOT NULL);
 )sql",
+    // Migration 7 (deployments): service revisions and service deployments.
+    R"sql(
+CREATE TABLE service_revisions (
+  id INTEGER PRIMARY KEY, service_arn TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, doc TEXT NOT NULL,
+  created_at REAL NOT NULL);
+CREATE INDEX service_revisions_by_service ON service_revisions(service_arn);
+CREATE TABLE service_deployments (
+  id INTEGER PRIMARY KEY, service_arn TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+  doc TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE INDEX service_deployments_by_service ON service_deployments(service_arn, id);
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
@@ -243,6 +257,7 @@ DELETE FROM log_events; DELETE FROM log_streams; DELETE FROM log_groups;
 DELETE FROM meta WHERE key LIKE 'mdtoken:%' OR key LIKE 'mdcred:%' OR key LIKE 'taskcred:%' OR key LIKE 'awslogs:%';
 DELETE FROM ecr_image_tags; DELETE FROM ecr_image_blobs; DELETE FROM ecr_images; DELETE FROM ecr_repository_blobs;
 DELETE FROM ecr_repositories; DELETE FROM registry_blobs;
+DELETE FROM service_deployments; DELETE FROM service_revisions;
 )sql";
 constexpr const char* kUserVersion = "PRAGMA user_version";
 }  // namespace

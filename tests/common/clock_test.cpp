@@ -31,5 +31,23 @@ TEST(ClockTest, SetClockReplacesTheProcessClock) {
   EXPECT_GT(clock().now(), 1.7e9);
 }
 
+TEST(ClockTest, TimeScaleShortensConfiguredDurationsOnly) {
+  FakeClock fake;
+  set_clock(&fake);
+  EXPECT_DOUBLE_EQ(scaled(40), 40);
+  ASSERT_TRUE(fake.set_scale(10));
+  EXPECT_DOUBLE_EQ(scaled(40), 4);
+  EXPECT_DOUBLE_EQ(scaled(300), 30);
+  double before = fake.now();
+  fake.advance(1);
+  EXPECT_DOUBLE_EQ(fake.now(), before + 1);  // timestamps stay wall-clock: the scale does not move them
+  EXPECT_FALSE(fake.set_scale(0));
+  EXPECT_FALSE(fake.set_scale(-2));
+  EXPECT_FALSE(fake.set_scale(1e9));
+  EXPECT_DOUBLE_EQ(fake.scale(), 10);
+  set_clock(nullptr);
+  EXPECT_DOUBLE_EQ(scaled(40), 40);  // the system clock keeps its own scale (1)
+}
+
 }  // namespace
 }  // namespace ecsd

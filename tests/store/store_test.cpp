@@ -27,7 +27,7 @@ Record cluster(const std::string& name) {
 
 TEST(StoreTest, MigrationsApplyOnOpen) {
   Store s(":memory:");
-  EXPECT_EQ(s.schema_version(), 6);  // 1-4, logs (5), ECR (6)
+  EXPECT_EQ(s.schema_version(), 7);  // 1-4, logs (5), ECR (6), deployments (7)
 }
 
 TEST(StoreTest, FileDatabaseUsesWalAndSurvivesReopen) {

@@ -22,6 +22,7 @@ struct Config {
   bool allow_privileged = false;               // --allow-privileged
   std::vector<std::string> allowed_host_paths;  // --allow-host-path (repeatable); data dir and /tmp always
   bool scheduler = true;                       // --no-scheduler: API only, no containers
+  double time_scale = 1;                       // --time-scale N: configured durations pass N times faster
 };
 
 /// @return $XDG_DATA_HOME/ecsd, else $HOME/.local/share/ecsd, else ./ecsd-data.

@@ -1,4 +1,4 @@
-// The front-end router of the API port: ecsd's own endpoints (/_ecsd/health, /_ecsd/reset,
+// The front-end router of the API port: ecsd's own endpoints (/_ecsd/health, /_ecsd/reset, /_ecsd/clock,
 // /moto-api/reset) and everything else to the AWS API dispatcher.
 #pragma once
 #include <functional>

@@ -5,6 +5,7 @@
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/arn.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/domain/deployments.hpp"
 #include "ecsd/domain/networking.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
@@ -38,12 +39,6 @@ store::Record require_task_definition(store::Db& db, const RequestContext& ctx, 
   return *td;
 }
 
-json default_deployment_configuration(const std::string& scheduling) {
-  return {{"deploymentCircuitBreaker", {{"enable", false}, {"rollback", false}}},
-          {"maximumPercent", scheduling == "DAEMON" ? 100 : 200},
-          {"minimumHealthyPercent", scheduling == "DAEMON" ? 0 : 100},
-          {"strategy", "ROLLING"}};
-}
 
 // Checks the network configuration against the task definition's network mode and EC2.
 void check_network(store::Db& db, const RequestContext& ctx, const json& td_doc, const json& svc) {
@@ -62,25 +57,6 @@ void normalise_network(json& svc) {
   if (!svc.contains("networkConfiguration")) return;
   json& vpc = svc["networkConfiguration"]["awsvpcConfiguration"];
   if (vpc.is_object() && !vpc.contains("assignPublicIp")) vpc["assignPublicIp"] = "DISABLED";
-}
-
-json new_deployment(const RequestContext& ctx, const json& svc) {
-  std::string id = "ecs-svc/" + ids::digits(19);
-  json d = {{"id", id},
-            {"status", "PRIMARY"},
-            {"taskDefinition", svc["taskDefinition"]},
-            {"desiredCount", svc["desiredCount"]},
-            {"pendingCount", 0},
-            {"runningCount", 0},
-            {"failedTasks", 0},
-            {"createdAt", ctx.now},
-            {"updatedAt", ctx.now},
-            {"rolloutState", "IN_PROGRESS"},
-            {"rolloutStateReason", "ECS deployment " + id + " in progress."}};
-  for (const char* k : {"launchType", "capacityProviderStrategy", "platformVersion", "platformFamily",
-                        "networkConfiguration"})
-    if (svc.contains(k)) d[k] = svc[k];
-  return d;
 }
 
 // Finds the service named by name or ARN in `cluster`, any status.
@@ -156,7 +132,7 @@ json create_service(RequestContext& ctx, const json& in) {
       if (!svc.contains("platformVersion")) svc["platformVersion"] = "LATEST";
       svc["platformFamily"] = "Linux";
     }
-    json dc = default_deployment_configuration(scheduling);
+    json dc = domain::deployments::default_configuration(scheduling);
     if (in.contains("deploymentConfiguration")) dc.update(in["deploymentConfiguration"]);
     svc["deploymentConfiguration"] = dc;
     svc["deploymentController"] = {{"type", controller}};
@@ -172,10 +148,13 @@ json create_service(RequestContext& ctx, const json& in) {
     svc["createdBy"] = ctx.principal();
     svc["events"] = json::array();
     svc["deployments"] = json::array();
-    if (controller == "ECS") svc["deployments"].push_back(new_deployment(ctx, svc));
+    if (controller == "EXTERNAL") svc["taskSets"] = json::array();
     if (!svc["loadBalancers"].empty() && !svc.contains("roleArn"))
       svc["roleArn"] = "arn:aws:iam::" + ctx.scope.account +
                        ":role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS";
+    if (controller == "ECS") {
+      domain::deployments::start(db, svc, ctx.now);
+    }
 
     store::Record r;
     r.name = name;
@@ -236,12 +215,7 @@ json update_service(RequestContext& ctx, const json& in) {
     }
     json& deployments = svc["deployments"];
     if (redeploy && svc["deploymentController"].value("type", "ECS") == "ECS") {
-      for (auto& d : deployments)
-        if (d["status"] == "PRIMARY") {
-          d["status"] = "ACTIVE";
-          d["updatedAt"] = ctx.now;
-        }
-      deployments.insert(deployments.begin(), new_deployment(ctx, svc));
+      domain::deployments::start(db, svc, ctx.now);
     } else {
       for (auto& d : deployments)
         if (d["status"] == "PRIMARY") {

@@ -38,6 +38,20 @@ json describe_services(RequestContext& ctx, const json& in);
 json list_services(RequestContext& ctx, const json& in);
 json delete_service(RequestContext& ctx, const json& in);
 
+// --- service deployments (service_deployments.cpp) ---
+json list_service_deployments(RequestContext& ctx, const json& in);
+json describe_service_deployments(RequestContext& ctx, const json& in);
+json describe_service_revisions(RequestContext& ctx, const json& in);
+json stop_service_deployment(RequestContext& ctx, const json& in);
+json continue_service_deployment(RequestContext& ctx, const json& in);
+
+// --- task sets of EXTERNAL services (task_sets.cpp) ---
+json create_task_set(RequestContext& ctx, const json& in);
+json update_task_set(RequestContext& ctx, const json& in);
+json update_service_primary_task_set(RequestContext& ctx, const json& in);
+json delete_task_set(RequestContext& ctx, const json& in);
+json describe_task_sets(RequestContext& ctx, const json& in);
+
 // tasks.cpp
 json run_task(RequestContext& ctx, const json& in);
 json stop_task(RequestContext& ctx, const json& in);
