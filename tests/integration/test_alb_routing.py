@@ -4,6 +4,8 @@ turning targets healthy, draining on scale-down and 503 with no targets."""
 
 import os
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -102,6 +104,48 @@ class AlbRoutingTest(DockerTestCase):
         self.wait_for(lambda: fetch(self.url())[0] == 503 or None, timeout=10)
         tasks = self.ecs().list_tasks(cluster=CLUSTER, serviceName="web", desiredStatus="STOPPED")["taskArns"]
         self.assertEqual(len(tasks), 2)
+
+    def test_scaling_under_a_steady_request_loop_fails_no_request(self):
+        self.create_service(2)
+        self.wait_for(lambda: (lambda h: len(h) == 2 and set(h.values()) == {"healthy"} or None)(self.health()),
+                      timeout=60, message="two healthy targets")
+        results, bodies, stop = [], [], threading.Event()
+
+        def loop():  # sequential GETs, a new connection each, as long as the test scales
+            while not stop.is_set():
+                try:
+                    status, _, body = fetch(self.url(), timeout=5)
+                    results.append(status)
+                    bodies.append(body.strip())
+                except Exception as err:  # noqa: BLE001 - every failure counts
+                    results.append(repr(err))
+
+        worker = threading.Thread(target=loop, daemon=True)
+        worker.start()
+        self.addCleanup(worker.join, 10)
+        self.addCleanup(stop.set)
+
+        def running(n):
+            svc = self.ecs().describe_services(cluster=CLUSTER, services=["web"])["services"][0]
+            h = self.health()
+            return svc["runningCount"] == n and len(h) == n and set(h.values()) == {"healthy"} or None
+
+        self.ecs().update_service(cluster=CLUSTER, service="web", desiredCount=4)
+        self.wait_for(lambda: running(4), timeout=90, message="four running, healthy tasks")
+        seen = len(bodies)
+        self.wait_for(lambda: len(set(bodies[seen:])) == 4 or None, timeout=20, message="traffic on all four tasks")
+
+        self.ecs().update_service(cluster=CLUSTER, service="web", desiredCount=1)
+        self.wait_for(lambda: running(1), timeout=60, message="one running task left")
+        self.wait_for(lambda: len(self.ecs().list_tasks(cluster=CLUSTER, serviceName="web", desiredStatus="STOPPED")[
+            "taskArns"]) == 3 or None, timeout=30, message="three tasks stopped")
+        time.sleep(1)  # requests keep flowing to the one task left
+        stop.set()
+        worker.join(10)
+        failures = [r for r in results if r != 200]
+        self.assertGreater(len(results), 50)
+        self.assertEqual(failures, [], f"{len(failures)} of {len(results)} requests failed")
+        self.assertEqual(len(set(bodies[-5:])), 1, "the last requests all reach the one task left")
 
     def test_rules_fixed_response_and_redirect(self):
         self.elb.create_rule(

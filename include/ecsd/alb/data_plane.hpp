@@ -22,6 +22,8 @@ struct Options {
   std::string host = "127.0.0.1";
   int fallback_offset = 10000;
   double sync_seconds = 1.0;  // how often listeners, rules and targets are reloaded from the store
+                             // (at once, too, whenever domain::elb::generation() moves)
+  std::string data_dir;      // where the HTTPS listeners' self-signed certificate is kept ("" = memory only)
 };
 
 class DataPlane {
