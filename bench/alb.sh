@@ -7,7 +7,7 @@
 #   DURATION=20 CONNECTIONS=64 WRK_THREADS=2 bench/alb.sh
 #
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
-# CONNECTIONS (wrk -c, default 32), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
+# CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
 # default 64), ECSD_THREADS (ecsd --threads, default 2), PYTHON (with boto3; default python3).
 # Installs the Debian package wrk (apt-get) only when it is missing. Listens on 127.0.0.1 only;
 # stops everything it started and removes its temp dir on exit.
@@ -18,7 +18,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-CONNECTIONS=${CONNECTIONS:-32}
+CONNECTIONS=${CONNECTIONS:-"1 32"}
 WRK_THREADS=${WRK_THREADS:-1}
 BODY_SIZE=${BODY_SIZE:-64}
 ECSD_THREADS=${ECSD_THREADS:-2}
@@ -78,7 +78,7 @@ subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
 vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
 lb = elb.create_load_balancer(Name="bench", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
 tg = elb.create_target_group(Name="bench", Protocol="HTTP", Port=int(up), VpcId=vpc, TargetType="ip",
-                             HealthCheckIntervalSeconds=5, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+                             HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
 elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": int(up)}])
 elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=int(listen),
                     DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
@@ -91,10 +91,10 @@ else:
     sys.exit("target never became healthy")
 PY
 
-# wrk_run URL: prints "rps p50_us p99_us errors"
+# wrk_run CONNECTIONS URL: prints "rps p50_us p99_us errors"
 wrk_run() {
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" "$1" >/dev/null
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" | awk '
+  wrk -t"$WRK_THREADS" -c"$1" -d"${WARMUP}s" "$2" >/dev/null
+  wrk -t"$WRK_THREADS" -c"$1" -d"${DURATION}s" --latency "$2" | awk '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1000; if (v ~ /s$/) return (v + 0) * 1e6; return v }
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = us($2) }
@@ -103,14 +103,16 @@ wrk_run() {
     END { printf "%s %s %s %s\n", rps, p50, p99, (err == "" ? "none" : err) }'
 }
 
-echo "ALB data plane: wrk -t$WRK_THREADS -c$CONNECTIONS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, $(nproc) CPUs"
-read -r D_RPS D_P50 D_P99 D_ERR < <(wrk_run "http://127.0.0.1:$UP_PORT/")
-read -r L_RPS L_P50 L_P99 L_ERR < <(wrk_run "http://127.0.0.1:$LISTEN_PORT/")
-awk -v drps="$D_RPS" -v dp50="$D_P50" -v dp99="$D_P99" -v lrps="$L_RPS" -v lp50="$L_P50" -v lp99="$L_P99" 'BEGIN {
-  printf "%-22s %12s %10s %10s\n", "", "req/s", "p50 ms", "p99 ms"
-  printf "%-22s %12.0f %10.3f %10.3f\n", "direct to the server", drps, dp50 / 1000, dp99 / 1000
-  printf "%-22s %12.0f %10.3f %10.3f\n", "through the listener", lrps, lp50 / 1000, lp99 / 1000
-  printf "throughput ratio (listener/direct): %.1f%%   (target >= 80%%)\n", 100 * lrps / drps
-  printf "added latency: p50 %+.3f ms, p99 %+.3f ms   (target p99 < 1 ms)\n", (lp50 - dp50) / 1000, (lp99 - dp99) / 1000
-}'
-[[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+echo "ALB data plane: wrk -t$WRK_THREADS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, $(nproc) CPUs"
+printf "%-5s %-22s %12s %10s %10s\n" "conns" "" "req/s" "p50 ms" "p99 ms"
+for c in $CONNECTIONS; do
+  read -r D_RPS D_P50 D_P99 D_ERR < <(wrk_run "$c" "http://127.0.0.1:$UP_PORT/")
+  read -r L_RPS L_P50 L_P99 L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/")
+  awk -v c="$c" -v drps="$D_RPS" -v dp50="$D_P50" -v dp99="$D_P99" -v lrps="$L_RPS" -v lp50="$L_P50" -v lp99="$L_P99" 'BEGIN {
+    printf "%-5s %-22s %12.0f %10.3f %10.3f\n", c, "direct to the server", drps, dp50 / 1000, dp99 / 1000
+    printf "%-5s %-22s %12.0f %10.3f %10.3f\n", c, "through the listener", lrps, lp50 / 1000, lp99 / 1000
+    printf "%-5s throughput %.1f%% of direct (target >= 80%%); added p50 %+.3f ms, p99 %+.3f ms (target p99 < 1 ms)\n",
+      c, 100 * lrps / drps, (lp50 - dp50) / 1000, (lp99 - dp99) / 1000
+  }'
+  [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+done

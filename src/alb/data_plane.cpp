@@ -11,6 +11,7 @@
 #include <ctime>
 #include <random>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -122,16 +123,21 @@ void set_timeout(S& s, int secs) {
   beast::get_lowest_layer(s).expires_after(seconds(secs));
 }
 
-// Copies one HTTP message from `in` (header already parsed into p) to `out`: writes the header
-// through sr, then the body in kChunk pieces, re-framed as sr's message says (chunked stays
-// chunked). Never holds more than one chunk. @return 0 done, 1 reading `in` failed, 2 writing `out` failed.
+// Copies one HTTP message from `in` (header already parsed into p) to `out` through sr, re-framed
+// as sr's message says (chunked stays chunked), forwarding whatever has arrived, never more than
+// one chunk at a time. The header goes out with the first piece of body when that is already
+// buffered (one write for a small message), else on its own at once (a target that sends its
+// header and then waits, like server-sent events, is seen by the client right away).
+// @return 0 done, 1 reading `in` failed, 2 writing `out` failed.
 template <bool isRequest, class In, class Out>
 asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRequest, bhttp::buffer_body>& p, Out& out,
                            bhttp::serializer<isRequest, bhttp::buffer_body>& sr, char* chunk, int timeout_s) {
   beast::error_code ec;
-  set_timeout(out, timeout_s);
-  co_await bhttp::async_write_header(out, sr, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return 2;
+  if (!p.is_done() && inbuf.size() == 0) {
+    set_timeout(out, timeout_s);
+    co_await bhttp::async_write_header(out, sr, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return 2;
+  }
   for (;;) {
     auto& body = p.get().body();
     bool last = p.is_done();
@@ -139,18 +145,18 @@ asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRe
       body.data = chunk;
       body.size = kChunk;
       set_timeout(in, timeout_s);
-      co_await bhttp::async_read(in, inbuf, p, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read_some(in, inbuf, p, asio::redirect_error(use_awaitable, ec));
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return 1;
       body.size = kChunk - body.size;
       body.data = chunk;
       body.more = !p.is_done();
+      if (body.size == 0 && body.more) continue;  // only framing (a chunk header) this time
     } else {
       body.data = nullptr;
       body.size = 0;
       body.more = false;
     }
-    if (sr.is_done()) co_return 0;
     set_timeout(out, timeout_s);
     co_await bhttp::async_write(out, sr, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
@@ -211,7 +217,8 @@ asio::awaitable<void> splice(C& client, beast::flat_buffer& cbuf, beast::tcp_str
 }  // namespace
 
 struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, store::Store& st, Options o) : io(io), store(st), opt(std::move(o)), timer(io) {}
+  Impl(asio::io_context& io, asio::io_context& wio, store::Store& st, Options o)
+      : io(io), wio(wio), store(st), opt(std::move(o)), timer(io) {}
 
   // What a request needs from its listener, swapped whole on sync (requests hold a reference).
   struct ListenerSnapshot {
@@ -243,7 +250,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     double since;
   };
 
-  asio::io_context& io;
+  asio::io_context& io;   // the daemon's loop: sync, health checks
+  asio::io_context& wio;  // the data plane's own single-threaded loop: listeners and their connections
   store::Store& store;
   Options opt;
   asio::steady_timer timer;
@@ -294,7 +302,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       auto it = listeners.find(v.listener.arn);
       if (it != listeners.end() && it->second.protocol != proto) {  // ModifyListener changed the protocol
         beast::error_code ec;
-        it->second.acceptor->close(ec);
+        close_acceptor(it->second.acceptor);
         listeners.erase(it);
         it = listeners.end();
       }
@@ -320,8 +328,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         ++it;
         continue;
       }
-      beast::error_code ec;
-      it->second.acceptor->close(ec);
+      close_acceptor(it->second.acceptor);
       it = listeners.erase(it);
     }
     // A health change that landed after our read is newer than it: keep it, pick the rest up next tick.
@@ -362,11 +369,19 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     return tls;
   }
 
+  // Acceptors live on the data plane's loop: closed there.
+  void close_acceptor(std::shared_ptr<tcp::acceptor> acc) {
+    asio::post(wio, [acc] {
+      beast::error_code ec;
+      acc->close(ec);
+    });
+  }
+
   int bind(std::shared_ptr<tcp::acceptor>& out, int port) {
     std::vector<int> candidates = {port};
     for (int p = port + opt.fallback_offset; p < port + opt.fallback_offset + 50 && p < 65536; ++p) candidates.push_back(p);
     for (int p : candidates) {
-      auto acc = std::make_shared<tcp::acceptor>(asio::make_strand(io));
+      auto acc = std::make_shared<tcp::acceptor>(wio);
       beast::error_code ec;
       tcp::endpoint ep(asio::ip::make_address(opt.host), static_cast<unsigned short>(p));
       acc->open(ep.protocol(), ec);
@@ -394,7 +409,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     while (!stopping && acc->is_open()) {
       beast::error_code ec;
-      tcp::socket s = co_await acc->async_accept(asio::make_strand(io), asio::redirect_error(use_awaitable, ec));
+      tcp::socket s = co_await acc->async_accept(wio, asio::redirect_error(use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acc->is_open()) break;
         continue;  // EMFILE and friends: keep listening
@@ -485,6 +500,13 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     return out;
   }
 
+  // The upstream connection a client connection used last: its next request to the same target
+  // goes over it without touching the pool; it goes back to the pool when the client leaves.
+  struct UpstreamCache {
+    std::optional<beast::tcp_stream> stream;
+    tcp::endpoint endpoint;
+  };
+
   // A request outstanding on a target for as long as this lives.
   struct Outstanding {
     Impl* impl = nullptr;
@@ -519,6 +541,13 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // --- upstream connection pool ---
+  // An idle connection is usable when the target has neither closed it nor sent anything unasked.
+  static bool alive(int fd) {
+    char b;
+    ssize_t r = ::recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
   // Takes an idle connection to `ep` that the target has not closed, rebinding it to `up`'s executor.
   bool take_idle(const tcp::endpoint& ep, beast::tcp_stream& up) {
     double now = clock().monotonic();
@@ -531,9 +560,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         c = it->second.back();
         it->second.pop_back();
       }
-      char b;
-      ssize_t r = now - c.since < kIdleKeepSeconds ? ::recv(c.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) : 0;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (now - c.since < kIdleKeepSeconds && alive(c.fd)) {
         beast::error_code ec;
         up.socket().assign(ep.protocol(), c.fd, ec);
         if (!ec) return true;
@@ -602,6 +629,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     RequestFacts facts;
     facts.source_ip = client_ip;
     bool upgraded = false;
+    UpstreamCache cache;
     while (!stopping) {
       bhttp::request_parser<bhttp::buffer_body> parser;
       parser.body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -638,7 +666,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       const json& action = rule && !rule->actions.empty() ? rule->actions[0] : kNone;
       std::string type = action.value("Type", "");
       if (type == "forward") {
-        int outcome = co_await proxy(stream, buffer, parser, *snap, action, client_ip, https, keep_alive, chunk.get());
+        int outcome =
+            co_await proxy(stream, buffer, parser, *snap, action, client_ip, https, keep_alive, chunk.get(), cache);
         if (outcome == 2) upgraded = true;
         if (outcome != 1) break;
         continue;
@@ -669,6 +698,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
       if (ec || !res.keep_alive()) break;
     }
+    if (cache.stream && cache.stream->socket().is_open()) give_idle(cache.endpoint, *cache.stream);
     beast::error_code ec;
     if (!upgraded) beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
   }
@@ -705,7 +735,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   template <class Stream>
   asio::awaitable<int> proxy(Stream& client, beast::flat_buffer& cbuf, bhttp::request_parser<bhttp::buffer_body>& parser,
                              const ListenerSnapshot& snap, const json& action, const std::string& client_ip, bool https,
-                             bool keep_alive, char* chunk) {
+                             bool keep_alive, char* chunk, UpstreamCache& cache) {
     auto& req = parser.get();
     const unsigned version = req.version();
     const bool head = req.method() == bhttp::verb::head;
@@ -728,7 +758,17 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     const bool client_keep = keep_alive && !stopping;
     const int timeout = snap.idle_timeout;
 
-    beast::tcp_stream up(co_await asio::this_coro::executor);
+    if (!cache.stream) cache.stream.emplace(co_await asio::this_coro::executor);
+    beast::tcp_stream& up = *cache.stream;
+    // Whatever happens to this request, a connection left in an unknown state is not used again.
+    struct CloseUnlessKept {
+      beast::tcp_stream& s;
+      bool keep = false;
+      ~CloseUnlessKept() {
+        beast::error_code ec;
+        if (!keep && s.socket().is_open()) s.socket().close(ec);
+      }
+    } closer{up};
     Outstanding guard;
     std::optional<Picked> target;
     std::optional<TargetKey> refused;
@@ -745,12 +785,20 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         guard.set(this, target->key);
       }
       beast::error_code ec;
-      if (up.socket().is_open()) up.socket().close(ec);
-      bool reused = take_idle(target->endpoint, up);
+      bool reused = false;
+      if (up.socket().is_open() && cache.endpoint == target->endpoint) {
+        reused = true;  // this client's connection to this target
+        if (body_pending && !alive(up.socket().native_handle())) up.socket().close(ec), reused = false;
+      } else if (up.socket().is_open()) {
+        give_idle(cache.endpoint, up);
+      }
+      if (!reused) reused = take_idle(target->endpoint, up);
+      cache.endpoint = target->endpoint;
       if (!reused) {
         up.expires_after(seconds(kConnectTimeout));
         co_await up.async_connect(target->endpoint, asio::redirect_error(use_awaitable, ec));
         if (ec) {
+          up.socket().close(ec);
           // Nothing was sent: another target can take the request (once).
           if (refused) co_return co_await answer(client, 502, version, client_keep && !body_pending) ? 1 : 0;
           refused = target->key;
@@ -771,6 +819,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       int r = co_await relay(client, cbuf, parser, up, *sr, chunk, timeout);
       if (r == 1) co_return 0;  // the client went away mid-request
       if (r == 2) {
+        up.socket().close(ec);
         if (reused && !body_pending) continue;  // a stale pooled connection: again on a fresh one
         co_return co_await answer(client, 502, version, false) ? 1 : 0;
       }
@@ -793,6 +842,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         if (reused && !body_pending && ubuf.size() == 0 &&
             (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)) {
           ubuf.clear();
+          up.socket().close(ec);
           continue;  // the target closed the idle connection as we reused it
         }
         co_return co_await answer(client, 502, version, false) ? 1 : 0;
@@ -830,7 +880,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     bhttp::response_serializer<bhttp::buffer_body> rs(res);
     int r = co_await relay(up, ubuf, *rp, client, rs, chunk, timeout);
     if (r != 0) co_return 0;  // a target failing mid-response can only be told by closing
-    if (up_keep && rp->is_done() && ubuf.size() == 0) give_idle(target->endpoint, up);
+    closer.keep = up_keep && rp->is_done() && ubuf.size() == 0;  // stays with this client connection
     co_return keep ? 1 : 0;
   }
 
@@ -994,10 +1044,34 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-DataPlane::DataPlane(asio::io_context& io, store::Store& store, Options options)
-    : impl_(std::make_shared<Impl>(io, store, std::move(options))) {}
+// The data plane's own loop: one thread, so a connection's handlers never hop threads.
+struct DataPlane::Worker {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+  std::thread thread;
+  Worker() {
+    thread = std::thread([this] { io.run(); });
+  }
+  void stop() {
+    guard.reset();
+    io.stop();
+    if (thread.joinable()) thread.join();
+  }
+};
 
-DataPlane::~DataPlane() { impl_->sweep_idle(true); }
+DataPlane::DataPlane(asio::io_context& io, store::Store& store, Options options)
+    : worker_(std::make_unique<Worker>()), impl_(std::make_shared<Impl>(io, worker_->io, store, std::move(options))) {}
+
+DataPlane::~DataPlane() {
+  impl_->stopping = true;
+  worker_->stop();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->listeners.clear();  // acceptors belong to the worker's loop: gone before it
+  }
+  worker_.reset();  // destroys the connections still open (their coroutines hold impl_)
+  impl_->sweep_idle(true);
+}
 
 void DataPlane::start() {
   auto impl = impl_;
@@ -1008,11 +1082,10 @@ void DataPlane::stop() {
   impl_->stopping = true;
   auto impl = impl_;
   asio::post(impl->timer.get_executor(), [impl] {
-    beast::error_code ec;
     impl->timer.cancel();
     impl->sweep_idle(true);
     std::lock_guard lock(impl->mu);
-    for (auto& [arn, l] : impl->listeners) l.acceptor->close(ec);
+    for (auto& [arn, l] : impl->listeners) impl->close_acceptor(l.acceptor);
   });
 }
 

@@ -30,7 +30,8 @@ class DataPlane {
  public:
   DataPlane(boost::asio::io_context& io, store::Store& store, Options options = {});
   ~DataPlane();
-  /// Starts the sync and health-check loops on the io_context.
+  /// Starts the sync and health-check loops on `io`. Listeners and proxied connections run on a
+  /// thread of the data plane's own.
   void start();
   /// Closes every listener; in-flight requests finish.
   void stop();
@@ -39,6 +40,8 @@ class DataPlane {
 
  private:
   struct Impl;
+  struct Worker;  // the thread and loop that listeners and proxied connections run on
+  std::unique_ptr<Worker> worker_;
   std::shared_ptr<Impl> impl_;
 };
 
