@@ -11,7 +11,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ecsd_harness import DockerTestCase, busybox_container, free_port, main  # noqa: E402
+from ecsd_harness import DockerTestCase, busybox_container, docker, free_port, main  # noqa: E402
 
 CLUSTER = "alb"
 
@@ -146,6 +146,80 @@ class AlbRoutingTest(DockerTestCase):
         self.assertGreater(len(results), 50)
         self.assertEqual(failures, [], f"{len(failures)} of {len(results)} requests failed")
         self.assertEqual(len(set(bodies[-5:])), 1, "the last requests all reach the one task left")
+
+    def test_a_task_failing_its_elb_health_check_is_marked_unhealthy_and_replaced(self):
+        self.create_service(1)
+        [ip] = self.wait_for(lambda: (lambda h: h if list(h.values()) == ["healthy"] else None)(self.health()),
+                             timeout=60, message="a healthy target")
+        [arn] = self.ecs().list_tasks(cluster=CLUSTER, serviceName="web")["taskArns"]
+        task = self.describe_task(CLUSTER, arn)
+        self.wait_for(lambda: self.ecs().describe_services(cluster=CLUSTER, services=["web"])["services"][0][
+            "deployments"][0]["rolloutState"] == "COMPLETED" or None, timeout=30, message="steady")
+        # The health check path now answers 404: ResponseCodeMismatch, then unhealthy.
+        docker("exec", self.container_of(task, "web")["runtimeId"], "rm", "/www/index.html")
+        desc = self.wait_for(lambda: (lambda d: d if d and d[0]["TargetHealth"]["State"] == "unhealthy" else None)(
+            self.elb.describe_target_health(TargetGroupArn=self.tg)["TargetHealthDescriptions"]),
+            timeout=30, message="target unhealthy")
+        self.assertEqual(desc[0]["Target"]["Id"], ip)
+        self.assertEqual(desc[0]["TargetHealth"]["Reason"], "Target.ResponseCodeMismatch")
+        self.assertIn("[404]", desc[0]["TargetHealth"]["Description"])
+        stopped = self.wait_task(CLUSTER, arn, last_status="STOPPED", timeout=60)
+        self.assertEqual(stopped["stoppedReason"], f"Task failed ELB health checks in (target-group {self.tg})")
+        events = [e["message"] for e in self.ecs().describe_services(cluster=CLUSTER, services=["web"])[
+            "services"][0]["events"]]
+        self.assertTrue(any("failed ELB health checks" in m for m in events), events)
+        # A new task takes its place and turns healthy.
+        self.wait_for(lambda: (lambda h: h if len(h) == 1 and ip not in h and list(h.values()) == ["healthy"]
+                               else None)(self.health()), timeout=90, message="the replacement is healthy")
+        self.assertEqual(fetch(self.url())[0], 200)
+
+    def test_rules_and_weights_route_to_services_in_different_target_groups(self):
+        vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        api_tg = self.elb.create_target_group(
+            Name="api-tg", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip", HealthCheckPath="/",
+            HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)[
+            "TargetGroups"][0]["TargetGroupArn"]
+        self.elb.create_rule(ListenerArn=self.listener, Priority=10,
+                             Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/api/*"]}}],
+                             Actions=[{"Type": "forward", "TargetGroupArn": api_tg}])
+        self.elb.create_rule(ListenerArn=self.listener, Priority=20,
+                             Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["api.example.com"]}}],
+                             Actions=[{"Type": "forward", "TargetGroupArn": api_tg}])
+        for name, tg in (("web", self.tg), ("api", api_tg)):
+            self.ecs().register_task_definition(
+                family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+                containerDefinitions=[busybox_container(
+                    "web", memory=None, portMappings=[{"containerPort": 80}],
+                    command=f"mkdir -p /www/api && echo {name} > /www/index.html && echo {name} > /www/api/users "
+                            "&& exec httpd -f -p 80 -h /www")])
+            self.ecs().create_service(
+                cluster=CLUSTER, serviceName=name, taskDefinition=name, desiredCount=1, launchType="FARGATE",
+                networkConfiguration={"awsvpcConfiguration": {"subnets": [self.subnet],
+                                                              "securityGroups": [self.group]}},
+                loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}])
+        for tg in (self.tg, api_tg):
+            self.wait_for(lambda: (lambda d: len(d) == 1 and d[0]["TargetHealth"]["State"] == "healthy" or None)(
+                self.elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]),
+                timeout=60, message="a healthy target in each group")
+
+        def body(path="/", host=None):
+            req = urllib.request.Request(self.url(path), headers={"Host": host} if host else {})
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with opener.open(req, timeout=5) as resp:
+                return resp.read().decode().strip()
+
+        self.assertEqual(body("/api/users"), "api")
+        self.assertEqual(body("/", host="api.example.com"), "api")
+        self.assertEqual(body("/"), "web")
+        self.assertEqual(body("/", host="www.example.com"), "web")
+
+        self.elb.modify_listener(ListenerArn=self.listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": self.tg, "Weight": 1}, {"TargetGroupArn": api_tg, "Weight": 3}]}}])
+        time.sleep(0.5)
+        bodies = [body("/") for _ in range(200)]
+        share = bodies.count("api") / len(bodies)
+        self.assertTrue(0.6 <= share <= 0.9, f"api got {share:.0%} of the requests, configured 75%")
+        self.assertEqual(set(bodies), {"web", "api"})
 
     def test_rules_fixed_response_and_redirect(self):
         self.elb.create_rule(
