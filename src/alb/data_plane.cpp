@@ -238,12 +238,16 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     bool random = false;  // weighted_random (no anomaly mitigation: every target weighs the same)
     bool sticky = false;  // lb_cookie stickiness
     int sticky_seconds = 86400;
+    std::string app_cookie;  // app_cookie stickiness: the application's cookie name
+    int app_seconds = 86400;
   };
   struct Picked {
     TargetKey key;
     tcp::endpoint endpoint;
     std::string cookie;  // AWSALB value when the group is sticky
     int sticky_seconds = 0;
+    std::string app_cookie_name, app_cookie;  // AWSALBAPP-0 value when the group is app_cookie sticky
+    int app_seconds = 0;
   };
   struct IdleConn {
     int fd;
@@ -344,6 +348,10 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       grp.sticky = attr(a, "stickiness.enabled", "false") == "true" && attr(a, "stickiness.type", "lb_cookie") == "lb_cookie" &&
                    g.group.protocol != "TCP" && g.group.protocol != "TLS";
       grp.sticky_seconds = attr_int(a, "stickiness.lb_cookie.duration_seconds", 86400);
+      if (attr(a, "stickiness.enabled", "false") == "true" && attr(a, "stickiness.type", "") == "app_cookie") {
+        grp.app_cookie = attr(a, "stickiness.app_cookie.cookie_name", "");
+        grp.app_seconds = attr_int(a, "stickiness.app_cookie.duration_seconds", 86400);
+      }
       for (const auto& t : g.targets) present.insert({g.group.arn, t.target_id, t.port});
       grp.view = std::move(g);
       std::string arn = grp.view.group.arn;
@@ -430,7 +438,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   // Picks a target of a group: routable ones (by the group's algorithm, or the one its AWSALB
   // cookie names); with none routable, ELB fails open to the registered targets that are not
   // draining or unused. Counts the request as outstanding on it (done() undoes that).
-  std::optional<Picked> pick(const std::string& group_arn, std::string_view cookie, const TargetKey* exclude) {
+  std::optional<Picked> pick(const std::string& group_arn, std::string_view cookie, std::string_view app_cookie,
+                             const TargetKey* exclude) {
     std::lock_guard lock(mu);
     auto it = groups.find(group_arn);
     if (it == groups.end()) return std::nullopt;
@@ -446,9 +455,10 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     auto& pool = routable.empty() ? fallback : routable;
     if (pool.empty()) return std::nullopt;
     const store::TargetRow* chosen = nullptr;
-    if (g.sticky && !cookie.empty())
+    std::string_view wanted = g.sticky ? cookie : !g.app_cookie.empty() ? app_cookie : std::string_view{};
+    if (!wanted.empty())
       for (const auto* t : pool)
-        if (cookie == sticky_value(g, *t)) chosen = t;
+        if (wanted == sticky_value(g, *t)) chosen = t;
     if (!chosen) {
       std::size_t start = round_robin[group_arn]++;
       if (g.least_outstanding) {
@@ -478,6 +488,10 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     if (g.sticky) {
       out.cookie = sticky_value(g, *chosen);
       out.sticky_seconds = g.sticky_seconds;
+    } else if (!g.app_cookie.empty()) {
+      out.app_cookie_name = g.app_cookie;
+      out.app_cookie = sticky_value(g, *chosen);
+      out.app_seconds = g.app_seconds;
     }
     ++outstanding[out.key];
     return out;
@@ -744,6 +758,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     const std::string group = choose_group(action);
     std::string cookie(cookie_value(req[bhttp::field::cookie], "AWSALB"));
     if (cookie.empty()) cookie = cookie_value(req[bhttp::field::cookie], "AWSALBCORS");
+    std::string app_cookie(cookie_value(req[bhttp::field::cookie], "AWSALBAPP-0"));
     {
       auto xff = req.find("X-Forwarded-For");
       std::string v = xff == req.end() ? client_ip : std::string(xff->value()) + ", " + client_ip;
@@ -780,7 +795,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     for (;;) {
       if (++attempts > 4) co_return co_await answer(client, 502, version, client_keep && !body_pending) ? 1 : 0;
       if (!target) {
-        target = pick(group, cookie, refused ? &*refused : nullptr);
+        target = pick(group, cookie, app_cookie, refused ? &*refused : nullptr);
         if (!target) co_return co_await answer(client, refused ? 502 : 503, version, client_keep && !body_pending) ? 1 : 0;
         guard.set(this, target->key);
       }
@@ -877,6 +892,15 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       res.insert(bhttp::field::set_cookie,
                  "AWSALBCORS=" + target->cookie + "; Expires=" + expires + "; Path=/; SameSite=None; Secure");
     }
+    if (!target->app_cookie.empty()) {
+      // The application set its cookie: ALB adds AWSALBAPP-0 naming the target.
+      bool sets = false;
+      for (auto it = res.find(bhttp::field::set_cookie); it != res.end() && it->name() == bhttp::field::set_cookie; ++it)
+        if (cookie_value(it->value(), target->app_cookie_name).data() != nullptr) sets = true;
+      if (sets)
+        res.insert(bhttp::field::set_cookie, "AWSALBAPP-0=" + target->app_cookie +
+                                                 "; Expires=" + http_date(clock().now() + target->app_seconds) + "; Path=/");
+    }
     bhttp::response_serializer<bhttp::buffer_body> rs(res);
     int r = co_await relay(up, ubuf, *rp, client, rs, chunk, timeout);
     if (r != 0) co_return 0;  // a target failing mid-response can only be told by closing
@@ -903,7 +927,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     Outstanding guard;
     std::optional<TargetKey> refused;
     for (int i = 0; i < 2; ++i) {
-      auto t = pick(group, "", refused ? &*refused : nullptr);
+      auto t = pick(group, "", "", refused ? &*refused : nullptr);
       if (!t) co_return;
       guard.set(this, t->key);
       beast::error_code ec;

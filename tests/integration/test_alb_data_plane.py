@@ -73,6 +73,9 @@ class Upstream:
                     return
                 if self.path == "/slow":
                     time.sleep(2)
+                if self.path == "/login":
+                    self._reply(200, {"name": outer.name}, [("Set-Cookie", "session=s3cr3t; Path=/")])
+                    return
                 if self.path == "/close-delimited":
                     self.send_response(200)
                     self.send_header("Connection", "close")
@@ -341,6 +344,23 @@ class AlbDataPlaneTest(EcsdTestCase):
         sticky = {self.name_of(port, headers={"Cookie": value}) for _ in range(8)}
         self.assertEqual(sticky, {first})
         self.assertEqual({self.name_of(port) for _ in range(8)}, {"a", "b"}, "without the cookie: both targets")
+
+        # app_cookie: once the application sets its cookie, AWSALBAPP-0 pins the client to the target.
+        self.elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
+            {"Key": "stickiness.type", "Value": "app_cookie"},
+            {"Key": "stickiness.app_cookie.cookie_name", "Value": "session"}])
+        time.sleep(1.2)
+        status, resp, body = self.get(port)
+        self.assertEqual(resp.headers.get_all("Set-Cookie"), None, "no cookie until the application sets one")
+        status, resp, body = self.get(port, "/login")
+        cookies = resp.headers.get_all("Set-Cookie")
+        app = [c for c in cookies if c.startswith("AWSALBAPP-0=")]
+        self.assertEqual(len(app), 1, cookies)
+        self.assertIn("session=s3cr3t; Path=/", cookies)
+        first = json.loads(body)["name"]
+        value = app[0].split(";")[0]
+        sticky = {self.name_of(port, headers={"Cookie": "session=s3cr3t; " + value}) for _ in range(8)}
+        self.assertEqual(sticky, {first})
 
     def test_rules_by_path_and_host_and_weighted_forwarding(self):
         web, api = self.upstream("web"), self.upstream("api")
