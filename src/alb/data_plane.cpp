@@ -81,6 +81,16 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
+// X-Amzn-Trace-Id as ALB adds it: Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>.
+std::string trace_id() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  char buf[64];
+  std::uint64_t a = rng(), b = rng();
+  std::snprintf(buf, sizeof buf, "Root=1-%08x-%08x%016llx", static_cast<unsigned>(std::time(nullptr)),
+                static_cast<unsigned>(a >> 32), static_cast<unsigned long long>(b));
+  return buf;
+}
+
 std::string http_date(double epoch) {
   std::time_t t = static_cast<std::time_t>(epoch);
   std::tm tm{};
@@ -111,7 +121,8 @@ std::string error_page(int status, const std::string& reason) {
 }
 
 bhttp::response<bhttp::string_body> error_response(int status, unsigned version) {
-  const char* reason = status == 502   ? "Bad Gateway"
+  const char* reason = status == 400   ? "Bad Request"
+                       : status == 502 ? "Bad Gateway"
                        : status == 503 ? "Service Temporarily Unavailable"
                        : status == 504 ? "Gateway Time-out"
                                        : "Error";
@@ -651,6 +662,12 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       set_timeout(stream, kClientIdle);
       beast::error_code ec;
       co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+        // Not HTTP ALB can parse (bad syntax, header over 64 KiB): 400, then close.
+        co_await answer(stream, 400, 11, false);
+        break;
+      }
       if (ec) break;
       auto& req = parser.get();
       bool keep_alive = req.keep_alive();
@@ -765,6 +782,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       req.set("X-Forwarded-For", v);
       req.set("X-Forwarded-Proto", https ? "https" : "http");
       req.set("X-Forwarded-Port", std::to_string(snap.view.listener.port));
+      if (req.find("X-Amzn-Trace-Id") == req.end()) req.set("X-Amzn-Trace-Id", trace_id());
     }
     const bool expect_continue = beast::iequals(req[bhttp::field::expect], "100-continue");
     if (expect_continue) req.erase(bhttp::field::expect);  // answered here, once a target is connected

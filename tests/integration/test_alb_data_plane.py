@@ -244,6 +244,7 @@ class AlbDataPlaneTest(EcsdTestCase):
         self.assertEqual(first["headers"]["X-Forwarded-For"], "127.0.0.1")
         self.assertEqual(first["headers"]["X-Forwarded-Proto"], "http")
         self.assertEqual(first["headers"]["X-Forwarded-Port"], str(port))
+        self.assertRegex(first["headers"]["X-Amzn-Trace-Id"], r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$")
         for i in range(30):
             conn.request("GET", f"/n/{i}")
             resp = conn.getresponse()
@@ -281,6 +282,20 @@ class AlbDataPlaneTest(EcsdTestCase):
         self.assertEqual(resp.read(), b"".join(b"line %d\n" % i for i in range(100)))
         conn.request("GET", "/after")
         self.assertEqual(json.loads(conn.getresponse().read())["path"], "/after")
+
+    def test_malformed_requests_get_400(self):
+        a = self.upstream("a")
+        lb = self.load_balancer()
+        tg = self.target_group("web", [a.port])
+        _, port = self.listener(lb, tg)
+        for raw in (b"NOT HTTP\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 70000 + b"\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                try:
+                    s.sendall(raw)
+                except OSError:
+                    pass
+                data = recv_until(s, b"\r\n\r\n")
+                self.assertTrue(data.startswith(b"HTTP/1.1 400"), data[:100])
 
     def test_websocket_upgrade_is_spliced(self):
         a = self.upstream("a")
