@@ -35,7 +35,7 @@ using std::chrono::seconds;
 
 namespace {
 
-constexpr std::size_t kChunk = 64 * 1024;        // body relay buffer, one per client connection
+constexpr std::size_t kChunk = 16 * 1024;        // body relay buffer: one per client connection, on first use
 constexpr std::size_t kSpliceChunk = 16 * 1024;  // per direction of a spliced (websocket/TCP) connection
 constexpr std::size_t kIdlePerTarget = 64;       // idle upstream connections kept per target
 constexpr double kIdleKeepSeconds = 30;          // ... for at most this long
@@ -644,7 +644,11 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   asio::awaitable<void> session(Stream stream, std::string listener_arn, bool https) {
     auto self = shared_from_this();
     beast::flat_buffer buffer;
-    std::unique_ptr<char[]> chunk(new char[kChunk]);
+    std::unique_ptr<char[]> chunk;
+    auto buf = [&chunk] {
+      if (!chunk) chunk.reset(new char[kChunk]);
+      return chunk.get();
+    };
     std::string client_ip;
     {
       beast::error_code ec;
@@ -698,7 +702,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       std::string type = action.value("Type", "");
       if (type == "forward") {
         int outcome =
-            co_await proxy(stream, buffer, parser, *snap, action, client_ip, https, keep_alive, chunk.get(), cache);
+            co_await proxy(stream, buffer, parser, *snap, action, client_ip, https, keep_alive, buf(), cache);
         if (outcome == 2) upgraded = true;
         if (outcome != 1) break;
         continue;
@@ -706,7 +710,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       // Answered by the load balancer: the request body is read and dropped first.
       bool expect = beast::iequals(req[bhttp::field::expect], "100-continue");
       if (!parser.is_done() && expect) keep_alive = false;  // the client waits for us: don't make it send
-      else if (!co_await discard(stream, buffer, parser, chunk.get())) break;
+      else if (!parser.is_done() && !co_await discard(stream, buffer, parser, buf())) break;
       bhttp::response<bhttp::string_body> res;
       if (type == "fixed-response") {
         const json& fr = action.contains("FixedResponseConfig") ? action["FixedResponseConfig"] : kNone;
