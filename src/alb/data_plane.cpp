@@ -285,7 +285,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   std::map<tcp::endpoint, std::vector<IdleConn>> idle;
 
   // --- sync: listeners and target groups from the store ---
-  void sync() {
+  // @return false when part of it has to be done again (store error, a health change raced it).
+  bool sync() {
     std::vector<domain::elb::ListenerView> views;
     std::vector<domain::elb::TargetGroupView> in_use;
     std::uint64_t generation;
@@ -301,7 +302,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       });
     } catch (const std::exception& e) {
       spdlog::warn("alb sync failed: {}", e.what());
-      return;
+      return false;
     }
     std::lock_guard lock(mu);
     std::set<std::string> seen;
@@ -347,7 +348,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       it = listeners.erase(it);
     }
     // A health change that landed after our read is newer than it: keep it, pick the rest up next tick.
-    if (generation != health_generation) return;
+    if (generation != health_generation) return false;
     groups.clear();
     std::set<TargetKey> present;
     for (auto& g : in_use) {
@@ -370,6 +371,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     }
     for (auto it = checks.begin(); it != checks.end();)
       it = present.count(it->first) || it->second.running ? std::next(it) : checks.erase(it);
+    return true;
   }
 
   std::shared_ptr<ssl::context> tls_context() {
@@ -1075,7 +1077,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     bool full = now >= next_full_sync;
     if (full || gen != synced_generation) {
       synced_generation = gen;
-      sync();
+      if (!sync()) synced_generation = ~0ull;  // again on the next tick
       if (full) {
         next_full_sync = now + opt.sync_seconds;
         sweep_idle(false);

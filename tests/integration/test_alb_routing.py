@@ -221,6 +221,35 @@ class AlbRoutingTest(DockerTestCase):
         self.assertTrue(0.6 <= share <= 0.9, f"api got {share:.0%} of the requests, configured 75%")
         self.assertEqual(set(bodies), {"web", "api"})
 
+    def test_a_request_in_flight_on_a_draining_target_finishes(self):
+        self.elb.modify_target_group_attributes(
+            TargetGroupArn=self.tg, Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "6"}])
+        # A CGI that answers after 3 s (busybox httpd passes its CRLF header lines through).
+        cgi = ("printf '%s\\n' '#!/bin/sh' 'sleep 3' 'printf \"Content-Type: text/plain\\r\\n\\r\\nfinished\\n\"' "
+               "> /www/cgi-bin/slow")
+        self.ecs().register_task_definition(
+            family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            containerDefinitions=[busybox_container(
+                "web", memory=None, portMappings=[{"containerPort": 80}],
+                command=f"mkdir -p /www/cgi-bin && hostname > /www/index.html && {cgi} && "
+                        "chmod +x /www/cgi-bin/slow && exec httpd -f -p 80 -h /www")])
+        self.create_service(1)
+        self.wait_for(lambda: (lambda h: list(h.values()) == ["healthy"] or None)(self.health()),
+                      timeout=60, message="a healthy target")
+        result = {}
+        slow = threading.Thread(target=lambda: result.update(r=fetch(self.url("/cgi-bin/slow"), timeout=15)))
+        slow.start()
+        time.sleep(0.5)  # the request is in flight
+        self.ecs().update_service(cluster=CLUSTER, service="web", desiredCount=0)
+        self.wait_for(lambda: list(self.health().values()) == ["draining"] or None, timeout=10, message="draining")
+        # No new request goes to the draining target (once the change reached the listener, within
+        # ms): nothing else is registered, so 503.
+        self.wait_for(lambda: fetch(self.url())[0] == 503 or None, timeout=2, message="503 while draining")
+        slow.join(15)
+        status, _, body = result["r"]
+        self.assertEqual((status, body.strip()), (200, "finished"))
+        self.wait_for(lambda: not self.health() or None, timeout=30, message="target removed after the delay")
+
     def test_rules_fixed_response_and_redirect(self):
         self.elb.create_rule(
             ListenerArn=self.listener, Priority=10,
