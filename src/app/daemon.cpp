@@ -18,6 +18,7 @@
 #include "ecsd/common/version.hpp"
 #include "ecsd/http/router.hpp"
 #include "ecsd/alb/data_plane.hpp"
+#include "ecsd/domain/elb.hpp"
 #include "ecsd/common/ids.hpp"
 #include "ecsd/http/server.hpp"
 #include "ecsd/metadata/metadata_server.hpp"
@@ -220,10 +221,19 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
     auto* reg = impl_->registry.get();
     opt.registry_auth = [reg](const std::string& image) { return services::ecr::pull_auth(*reg, image); };
     impl_->reconciler = std::make_unique<reconciler::Reconciler>(*impl_->store, *impl_->docker, opt);
-    auto* rec = impl_->reconciler.get();
-    impl_->dispatcher->set_notify([rec](const std::string& key) { rec->enqueue(key); });
   }
-  impl_->alb = std::make_unique<alb::DataPlane>(impl_->io, *impl_->store, alb::Options{c.host});
+  {
+    // Reconciler keys; ELBv2 changes also wake the ALB data plane at once (see domain::elb::generation).
+    auto* rec = impl_->reconciler.get();
+    impl_->dispatcher->set_notify([rec](const std::string& key) {
+      if (key.rfind("load-balancer:", 0) == 0 || key.rfind("target-group:", 0) == 0) domain::elb::touch();
+      if (rec) rec->enqueue(key);
+    });
+  }
+  alb::Options alb_options;
+  alb_options.host = c.host;
+  alb_options.data_dir = c.data_dir;
+  impl_->alb = std::make_unique<alb::DataPlane>(impl_->io, *impl_->store, alb_options);
   auto* st = impl_->store.get();
   auto* rec = impl_->reconciler.get();
   auto* lb = impl_->alb.get();

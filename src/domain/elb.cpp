@@ -4,6 +4,7 @@
 #include "ecsd/common/clock.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace ecsd::domain::elb {
 
@@ -50,6 +51,8 @@ TargetGroupView view_of(store::Db& db, store::TargetGroupRow group) {
   return v;
 }
 
+std::atomic<std::uint64_t> g_generation{0};
+
 void put(store::TargetRepo& repo, store::TargetRow& t, const Health& h, double drain_until, double now) {
   t.state = h.state;
   t.reason = h.reason;
@@ -57,8 +60,12 @@ void put(store::TargetRepo& repo, store::TargetRow& t, const Health& h, double d
   t.drain_until = drain_until;
   t.updated_at = now;
   repo.update(t);
+  touch();
 }
 }  // namespace
+
+std::uint64_t generation() { return g_generation.load(std::memory_order_acquire); }
+void touch() { g_generation.fetch_add(1, std::memory_order_acq_rel); }
 
 Health registered_health(bool used, bool health_check_enabled) {
   if (!used) return {kUnused, "Target.NotInUse", kNotInUse};
@@ -126,6 +133,7 @@ void register_targets(store::Db& db, const store::TargetGroupRow& group, const s
     t.description = h.description;
     t.registered_at = t.updated_at = now;
     repo.insert(t);
+    touch();
   }
 }
 
@@ -137,8 +145,10 @@ void deregister_targets(store::Db& db, const store::TargetGroupRow& group, const
   for (const auto& ref : targets) {
     auto t = repo.find(group.id, ref.id, ref.port ? ref.port : group_port(group));
     if (!t || t->state == kDraining) continue;
-    if (!used || delay <= 0 || t->state == kUnused) repo.remove(t->id);
-    else put(repo, *t, draining_health(), now + delay, now);
+    if (!used || delay <= 0 || t->state == kUnused) {
+      repo.remove(t->id);
+      touch();
+    } else put(repo, *t, draining_health(), now + delay, now);
   }
 }
 
@@ -170,7 +180,11 @@ bool set_target_health(store::Db& db, std::string_view target_group_arn, std::st
   return true;
 }
 
-int purge_drained(store::Db& db, double now) { return store::TargetRepo(db).remove_drained(now); }
+int purge_drained(store::Db& db, double now) {
+  int n = store::TargetRepo(db).remove_drained(now);
+  if (n > 0) touch();
+  return n;
+}
 
 void refresh_targets(store::Db& db, const store::TargetGroupRow& group, double now) {
   bool used = in_use(db, group.id);
@@ -178,7 +192,10 @@ void refresh_targets(store::Db& db, const store::TargetGroupRow& group, double n
   store::TargetRepo repo(db);
   for (auto& t : repo.list(group.id)) {
     if (t.state == kDraining) {
-      if (!used) repo.remove(t.id);
+      if (!used) {
+        repo.remove(t.id);
+        touch();
+      }
       continue;
     }
     // A target that is in use and checked keeps what the checks found (initial, healthy, unhealthy).

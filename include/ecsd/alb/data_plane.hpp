@@ -22,13 +22,16 @@ struct Options {
   std::string host = "127.0.0.1";
   int fallback_offset = 10000;
   double sync_seconds = 1.0;  // how often listeners, rules and targets are reloaded from the store
+                             // (at once, too, whenever domain::elb::generation() moves)
+  std::string data_dir;      // where the HTTPS listeners' self-signed certificate is kept ("" = memory only)
 };
 
 class DataPlane {
  public:
   DataPlane(boost::asio::io_context& io, store::Store& store, Options options = {});
   ~DataPlane();
-  /// Starts the sync and health-check loops on the io_context.
+  /// Starts the sync and health-check loops on `io`. Listeners and proxied connections run on a
+  /// thread of the data plane's own.
   void start();
   /// Closes every listener; in-flight requests finish.
   void stop();
@@ -37,6 +40,8 @@ class DataPlane {
 
  private:
   struct Impl;
+  struct Worker;  // the thread and loop that listeners and proxied connections run on
+  std::unique_ptr<Worker> worker_;
   std::shared_ptr<Impl> impl_;
 };
 

@@ -16,6 +16,7 @@
 //   draining     deregistered; until drain_until              -> no new requests, in-flight finish
 //   unused       no listener or rule forwards to the group    -> no traffic
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,14 @@ Health unhealthy_health(const std::string& reason, const std::string& detail = "
 /// @return true for states that receive new requests (healthy, unavailable). When no target of a
 ///         group is routable but some are initial/unhealthy, ALB fails open to those: the caller decides.
 bool routable(std::string_view state);
+
+/// A process-wide counter bumped whenever a target is added, changes state or goes, and whenever
+/// touch() is called (listener and rule changes). The data plane polls it to reload at once instead
+/// of on its next periodic sync: a deregistered target stops getting new requests within
+/// milliseconds. Bumped inside the writer's transaction; the store serialises readers with
+/// writers, so a reader that sees the new value and then reads the store sees the change.
+std::uint64_t generation();
+void touch();
 
 /// A target as RegisterTargets/DeregisterTargets name it.
 struct TargetRef {
