@@ -124,12 +124,15 @@ json create_task_set(RequestContext& ctx, const json& in) {
   return {{"taskSet", result["taskSet"]}};
 }
 
-json update_task_set(RequestContext& ctx, const json& in) {
+namespace {
+
+// Changes one task set of an EXTERNAL service in one transaction and answers with it.
+template <typename Change>
+json change_task_set(RequestContext& ctx, const json& in, const char* member, Change change) {
   json result = ctx.store.write([&](store::Db& db) {
     store::Record svc = require_external_service(db, ctx, in);
-    json* ts = require_set(svc, in.at("taskSet").get<std::string>());
-    (*ts)["scale"] = check_scale(in.at("scale"));
-    (*ts)["computedDesiredCount"] = computed(svc, (*ts)["scale"]);
+    json* ts = require_set(svc, in.at(member).get<std::string>());
+    change(svc, *ts);
     (*ts)["updatedAt"] = ctx.now;
     json out = *ts;
     store::ServiceRepo(db).update(svc, ctx.now);
@@ -139,44 +142,37 @@ json update_task_set(RequestContext& ctx, const json& in) {
   return {{"taskSet", result["taskSet"]}};
 }
 
+}  // namespace
+
+json update_task_set(RequestContext& ctx, const json& in) {
+  return change_task_set(ctx, in, "taskSet", [&](store::Record& svc, json& ts) {
+    ts["scale"] = check_scale(in.at("scale"));
+    ts["computedDesiredCount"] = computed(svc, ts["scale"]);
+  });
+}
+
 json update_service_primary_task_set(RequestContext& ctx, const json& in) {
-  json result = ctx.store.write([&](store::Db& db) {
-    store::Record svc = require_external_service(db, ctx, in);
-    json* ts = require_set(svc, in.at("primaryTaskSet").get<std::string>());
-    if ((*ts).value("status", "") == "DRAINING") invalid("The specified task set is DRAINING and cannot be made primary.");
+  return change_task_set(ctx, in, "primaryTaskSet", [&](store::Record& svc, json& ts) {
+    if (ts.value("status", "") == "DRAINING") invalid("The specified task set is DRAINING and cannot be made primary.");
     for (auto& other : svc.doc["taskSets"])
       if (other.value("status", "") == "PRIMARY") {
         other["status"] = "ACTIVE";
         other["updatedAt"] = ctx.now;
       }
-    (*ts)["status"] = "PRIMARY";
-    (*ts)["updatedAt"] = ctx.now;
+    ts["status"] = "PRIMARY";
     // The service reports the primary task set's configuration.
     for (const char* k : {"taskDefinition", "launchType", "capacityProviderStrategy", "platformVersion",
                           "platformFamily", "networkConfiguration", "loadBalancers", "serviceRegistries"})
-      if ((*ts).contains(k)) svc.doc[k] = (*ts)[k];
-    json out = *ts;
-    store::ServiceRepo(db).update(svc, ctx.now);
-    return json{{"taskSet", out}, {"serviceArn", svc.arn}};
+      if (ts.contains(k)) svc.doc[k] = ts[k];
   });
-  ctx.changed("service:" + result["serviceArn"].get<std::string>());
-  return {{"taskSet", result["taskSet"]}};
 }
 
 json delete_task_set(RequestContext& ctx, const json& in) {
-  json result = ctx.store.write([&](store::Db& db) {
-    store::Record svc = require_external_service(db, ctx, in);
-    json* ts = require_set(svc, in.at("taskSet").get<std::string>());
-    if ((*ts).value("status", "") == "PRIMARY" && !in.value("force", false))
+  return change_task_set(ctx, in, "taskSet", [&](store::Record&, json& ts) {
+    if (ts.value("status", "") == "PRIMARY" && !in.value("force", false))
       invalid("Cannot delete the primary task set of a service unless force is set.");
-    (*ts)["status"] = "DRAINING";
-    (*ts)["updatedAt"] = ctx.now;
-    json out = *ts;
-    store::ServiceRepo(db).update(svc, ctx.now);
-    return json{{"taskSet", out}, {"serviceArn", svc.arn}};
+    ts["status"] = "DRAINING";
   });
-  ctx.changed("service:" + result["serviceArn"].get<std::string>());
-  return {{"taskSet", result["taskSet"]}};
 }
 
 json describe_task_sets(RequestContext& ctx, const json& in) {
