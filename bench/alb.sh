@@ -6,6 +6,11 @@
 #   bench/alb.sh                                   # ~30 s
 #   DURATION=20 CONNECTIONS=64 WRK_THREADS=2 bench/alb.sh
 #
+# Upstreams (UPSTREAMS, default "server container"): "server" is bench/alb_upstream on loopback (a
+# keep-alive server costing almost nothing per request, the proxy's worst case); "container" is a busybox
+# httpd in a Docker container on the default bridge, reached at its container IP (what the issue names:
+# straight to the container vs through the listener). Each gets its own target group and listener.
+#
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
 # CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
 # default 64), ECSD_THREADS (ecsd --threads, default 2), PYTHON (with boto3; default python3).
@@ -23,11 +28,14 @@ WRK_THREADS=${WRK_THREADS:-1}
 BODY_SIZE=${BODY_SIZE:-64}
 ECSD_THREADS=${ECSD_THREADS:-2}
 PYTHON=${PYTHON:-python3}
+UPSTREAMS=${UPSTREAMS:-"server container"}
 
 PIDS=()
+CONTAINER=
 TMP=$(mktemp -d)
 cleanup() {
   local pid
+  if [[ -n $CONTAINER ]]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf -- "$TMP"
@@ -53,18 +61,35 @@ free_port() {
 
 UP_PORT=$(free_port)
 API_PORT=$(free_port)
-LISTEN_PORT=$(free_port)
 "$BUILD_DIR/bench/alb_upstream" --port "$UP_PORT" --body-size "$BODY_SIZE" >"$TMP/upstream.log" 2>&1 &
 PIDS+=($!)
 "$BUILD_DIR/ecsd" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
-  --threads "$ECSD_THREADS" >"$TMP/ecsd.log" 2>&1 &
+  --threads "$ECSD_THREADS" --registry-port 0 >"$TMP/ecsd.log" 2>&1 &
 PIDS+=($!)
 
-# Control plane: load balancer, ip target group with the server as its target, listener; wait healthy.
-"$PYTHON" - "$API_PORT" "$UP_PORT" "$LISTEN_PORT" <<'PY'
+# Each upstream: "name host port listener-port".
+TARGETS=()
+for u in $UPSTREAMS; do
+  case $u in
+    server) TARGETS+=("server 127.0.0.1 $UP_PORT $(free_port)") ;;
+    container)
+      if ! docker image inspect ecsd-test/busybox:latest >/dev/null 2>&1; then
+        bash "$ROOT/tests/integration/make_busybox_image.sh" >/dev/null
+      fi
+      CONTAINER=$(docker run -d --label ecsd.bench=alb ecsd-test/busybox:latest sh -c \
+        "mkdir -p /www && head -c $BODY_SIZE /dev/zero | tr '\\0' x > /www/index.html && exec httpd -f -p 80 -h /www")
+      CIP=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$CONTAINER")
+      TARGETS+=("container $CIP 80 $(free_port)") ;;
+    *) echo "unknown upstream $u" >&2; exit 2 ;;
+  esac
+done
+
+# Control plane: one load balancer; per upstream an ip target group with it as the one target and an
+# HTTP listener; wait until every target is healthy.
+"$PYTHON" - "$API_PORT" "${TARGETS[@]}" <<'PY'
 import sys, time, urllib.request
 import boto3
-api, up, listen = sys.argv[1:4]
+api = sys.argv[1]
 for _ in range(200):
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{api}/_ecsd/health", timeout=1)
@@ -77,18 +102,24 @@ ec2, elb = boto3.client("ec2", **kw), boto3.client("elbv2", **kw)
 subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
 vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
 lb = elb.create_load_balancer(Name="bench", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
-tg = elb.create_target_group(Name="bench", Protocol="HTTP", Port=int(up), VpcId=vpc, TargetType="ip",
-                             HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
-elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": int(up)}])
-elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=int(listen),
-                    DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
-for _ in range(300):
-    h = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
-    if h and h[0]["TargetHealth"]["State"] == "healthy":
-        break
-    time.sleep(0.1)
-else:
-    sys.exit("target never became healthy")
+groups = []
+for spec in sys.argv[2:]:
+    name, host, port, listen = spec.split()
+    tg = elb.create_target_group(Name=f"bench-{name}", Protocol="HTTP", Port=int(port), VpcId=vpc, TargetType="ip",
+                                 HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+                                 HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": host, "Port": int(port)}])
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=int(listen),
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    groups.append(tg)
+for tg in groups:
+    for _ in range(300):
+        h = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        if h and h[0]["TargetHealth"]["State"] == "healthy":
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("target never became healthy")
 PY
 
 # wrk_run CONNECTIONS URL: prints "rps p50_us p99_us errors"
@@ -104,15 +135,18 @@ wrk_run() {
 }
 
 echo "ALB data plane: wrk -t$WRK_THREADS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, $(nproc) CPUs"
-printf "%-5s %-22s %12s %10s %10s\n" "conns" "" "req/s" "p50 ms" "p99 ms"
-for c in $CONNECTIONS; do
-  read -r D_RPS D_P50 D_P99 D_ERR < <(wrk_run "$c" "http://127.0.0.1:$UP_PORT/")
-  read -r L_RPS L_P50 L_P99 L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/")
-  awk -v c="$c" -v drps="$D_RPS" -v dp50="$D_P50" -v dp99="$D_P99" -v lrps="$L_RPS" -v lp50="$L_P50" -v lp99="$L_P99" 'BEGIN {
-    printf "%-5s %-22s %12.0f %10.3f %10.3f\n", c, "direct to the server", drps, dp50 / 1000, dp99 / 1000
-    printf "%-5s %-22s %12.0f %10.3f %10.3f\n", c, "through the listener", lrps, lp50 / 1000, lp99 / 1000
-    printf "%-5s throughput %.1f%% of direct (target >= 80%%); added p50 %+.3f ms, p99 %+.3f ms (target p99 < 1 ms)\n",
-      c, 100 * lrps / drps, (lp50 - dp50) / 1000, (lp99 - dp99) / 1000
-  }'
-  [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+printf "%-10s %-5s %-22s %12s %10s %10s\n" "upstream" "conns" "" "req/s" "p50 ms" "p99 ms"
+for t in "${TARGETS[@]}"; do
+  read -r NAME HOST PORT LISTEN_PORT <<<"$t"
+  for c in $CONNECTIONS; do
+    read -r D_RPS D_P50 D_P99 D_ERR < <(wrk_run "$c" "http://$HOST:$PORT/")
+    read -r L_RPS L_P50 L_P99 L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/")
+    awk -v n="$NAME" -v c="$c" -v drps="$D_RPS" -v dp50="$D_P50" -v dp99="$D_P99" -v lrps="$L_RPS" -v lp50="$L_P50" -v lp99="$L_P99" 'BEGIN {
+      printf "%-10s %-5s %-22s %12.0f %10.3f %10.3f\n", n, c, "direct to the upstream", drps, dp50 / 1000, dp99 / 1000
+      printf "%-10s %-5s %-22s %12.0f %10.3f %10.3f\n", n, c, "through the listener", lrps, lp50 / 1000, lp99 / 1000
+      printf "%-10s %-5s throughput %.1f%% of direct (target >= 80%%); added p50 %+.3f ms, p99 %+.3f ms (target p99 < 1 ms)\n",
+        n, c, 100 * lrps / drps, (lp50 - dp50) / 1000, (lp99 - dp99) / 1000
+    }'
+    [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+  done
 done
