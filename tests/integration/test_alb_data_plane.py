@@ -348,7 +348,8 @@ class AlbDataPlaneTest(EcsdTestCase):
         self.elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
             {"Key": "stickiness.enabled", "Value": "true"}, {"Key": "stickiness.type", "Value": "lb_cookie"},
             {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "120"}])
-        time.sleep(1.2)
+        self.wait_for(lambda: any(c.startswith("AWSALB=") for c in self.get(port)[1].headers.get_all("Set-Cookie") or [])
+                      or None, timeout=10, message="lb_cookie stickiness applied")
         status, resp, body = self.get(port)
         cookies = resp.headers.get_all("Set-Cookie")
         awsalb = [c for c in cookies if c.startswith("AWSALB=")]
@@ -364,7 +365,8 @@ class AlbDataPlaneTest(EcsdTestCase):
         self.elb.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
             {"Key": "stickiness.type", "Value": "app_cookie"},
             {"Key": "stickiness.app_cookie.cookie_name", "Value": "session"}])
-        time.sleep(1.2)
+        self.wait_for(lambda: not any(c.startswith("AWSALB=") for c in self.get(port)[1].headers.get_all("Set-Cookie") or [])
+                      or None, timeout=10, message="app_cookie stickiness applied")
         status, resp, body = self.get(port)
         self.assertEqual(resp.headers.get_all("Set-Cookie"), None, "no cookie until the application sets one")
         status, resp, body = self.get(port, "/login")
@@ -399,7 +401,8 @@ class AlbDataPlaneTest(EcsdTestCase):
         # Default action: 3 to 1 across the two groups.
         self.elb.modify_listener(ListenerArn=listener, DefaultActions=[{"Type": "forward", "ForwardConfig": {
             "TargetGroups": [{"TargetGroupArn": tg_web, "Weight": 3}, {"TargetGroupArn": tg_api, "Weight": 1}]}}])
-        time.sleep(0.5)
+        self.wait_for(lambda: "api" in {self.name_of(port, "/w") for _ in range(20)} or None, timeout=10,
+                      message="weighted default action applied")
         names = [self.name_of(port, "/w") for _ in range(400)]
         share = names.count("api") / len(names)
         self.assertTrue(0.15 <= share <= 0.35, f"api got {share:.0%} of the requests, configured 25%")

@@ -84,6 +84,12 @@ class BlueGreenTest(DeploymentTestBase):
     def bodies(self, port, n):
         return [fetch(self.url(port)) for _ in range(n)]
 
+    def wait_served(self, port, expected, message, n=10, timeout=10):
+        """Waits until n requests in a row through the listener on `port` get exactly the bodies `expected`
+        (the data plane applies a rule change shortly after the store has it)."""
+        self.wait_for(lambda: set(b for _, b in self.bodies(port, n)) == expected or None, timeout=timeout,
+                      message=message)
+
     def test_blue_green_with_test_listener_pause_hook_and_bake(self):
         self.create({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": [
             {"targetType": "AWS_LAMBDA", "hookTargetArn": LAMBDA, "roleArn": ROLE, "lifecycleStages": ["POST_SCALE_UP"]},
@@ -103,14 +109,11 @@ class BlueGreenTest(DeploymentTestBase):
         self.assertTrue(any("skipped the AWS_LAMBDA lifecycle hook " + LAMBDA in e["message"]
                             for e in self.service()["events"]))
         # The data plane picks up rule changes from the store within a second.
-        self.wait_for(lambda: fetch(self.url(self.test_port)) == (200, "two") or None, timeout=5,
-                      message="test listener on green")
-        time.sleep(1.5)
-        self.assertEqual(set(b for _, b in self.bodies(self.test_port, 10)), {"two"})
+        self.wait_served(self.test_port, {"two"}, "test listener on green")
         self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 10)), {"one"})
         self.assertEqual(self.weights(self.rules[0]), {self.tgs[0]: 100, self.tgs[1]: 0})
         self.assertEqual(self.weights(self.rules[1]), {self.tgs[0]: 0, self.tgs[1]: 100})
-        time.sleep(2)
+        time.sleep(2)  # nothing to wait for: the deployment must NOT move on by itself while paused
         self.assertEqual(self.service_deployment()["lifecycleStage"], "POST_TEST_TRAFFIC_SHIFT", "must stay paused")
 
         self.assertClientError("InvalidParameterException", self.ecs().continue_service_deployment,
@@ -144,7 +147,9 @@ class BlueGreenTest(DeploymentTestBase):
         self.ecs().update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
         self.wait_for(lambda: self.weights(self.rules[0]) == {self.tgs[0]: 70, self.tgs[1]: 30} or None, timeout=90,
                       message="canary weights on the production rule")
-        time.sleep(1.5)  # the data plane syncs rules from the store every second
+        # The split is in effect once green answers through the production listener at all.
+        self.wait_for(lambda: "two" in set(b for _, b in self.bodies(self.prod_port, 20)) or None, timeout=10,
+                      message="canary traffic reaches green")
         results = self.bodies(self.prod_port, 300)
         self.assertEqual({s for s, _ in results}, {200})
         share = sum(1 for _, b in results if b == "two") / len(results)
@@ -155,8 +160,7 @@ class BlueGreenTest(DeploymentTestBase):
         self.assertTrue(any(e["message"].endswith(f"shifted 30% of production traffic to (target-group {self.tgs[1]}).")
                             for e in s["events"]))
         self.assertEqual(self.weights(self.rules[0]), {self.tgs[0]: 0, self.tgs[1]: 100})
-        time.sleep(1.5)
-        self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 20)), {"two"})
+        self.wait_served(self.prod_port, {"two"}, "production all on green", n=20)
 
     def test_linear_moves_production_in_steps(self):
         self.create({"strategy": "LINEAR", "bakeTimeInMinutes": 0,
@@ -181,14 +185,12 @@ class BlueGreenTest(DeploymentTestBase):
         self.ecs().update_service(cluster=CLUSTER, service="web", taskDefinition="web:2")
         self.wait_for(lambda: self.service_deployment().get("lifecycleStage") == "BAKE_TIME" or None, timeout=90,
                       message="bake time")
-        time.sleep(1.5)
-        self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 10)), {"two"})
+        self.wait_served(self.prod_port, {"two"}, "production on green during bake")
         sd = self.service_deployment()
         self.ecs().stop_service_deployment(serviceDeploymentArn=sd["serviceDeploymentArn"], stopType="ROLLBACK")
         self.wait_for(lambda: self.weights(self.rules[0]) == {self.tgs[0]: 100, self.tgs[1]: 0} or None, timeout=30,
                       message="production back on blue")
-        time.sleep(1.5)
-        self.assertEqual(set(b for _, b in self.bodies(self.prod_port, 10)), {"one"})
+        self.wait_served(self.prod_port, {"one"}, "production traffic back on blue")
         s = self.wait_rollout("web", self.stable_on(td_arn("web", 1)), timeout=60, message="green gone")
         self.assertEqual(s["taskDefinition"], td_arn("web", 1))
         done = self.ecs().describe_service_deployments(serviceDeploymentArns=[sd["serviceDeploymentArn"]])
