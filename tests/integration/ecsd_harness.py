@@ -932,6 +932,14 @@ class EcsdTestCase(unittest.TestCase):
     def ecs(self, region=DEFAULT_REGION, **kw):
         return self.client("ecs", region=region, **kw)
 
+    def default_network(self, region=DEFAULT_REGION):
+        """The default VPC as EC2 describes it: (vpc id, the first two subnet ids, the first security group)."""
+        ec2 = self.client("ec2", region=region)
+        subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+        return vpc, subnets, group
+
     def reset(self, path="/_ecsd/reset"):
         resp = raw_request(self.endpoint, "POST", path)
         self.assertTrue(200 <= resp.status < 300, f"reset via {path} failed: {resp!r}")

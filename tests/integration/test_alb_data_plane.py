@@ -163,8 +163,7 @@ class AlbDataPlaneTest(EcsdTestCase):
         super().setUp()
         self.ec2 = self.client("ec2")
         self.elb = self.client("elbv2")
-        self.subnets = [s["SubnetId"] for s in self.ec2.describe_subnets()["Subnets"]][:2]
-        self.vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        self.vpc, self.subnets, _ = self.default_network()
 
     # -- helpers ---------------------------------------------------------------------------------------
 

@@ -36,9 +36,7 @@ class AlbRoutingTest(DockerTestCase):
         super().setUp()
         self.ec2 = self.client("ec2")
         self.elb = self.client("elbv2")
-        subnets = [s["SubnetId"] for s in self.ec2.describe_subnets()["Subnets"]][:2]
-        vpc = self.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-        self.group = self.ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+        vpc, subnets, self.group = self.default_network()
         self.subnet = subnets[0]
         self.lb = self.elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]
         self.tg = self.elb.create_target_group(

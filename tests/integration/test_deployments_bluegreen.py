@@ -20,10 +20,8 @@ LAMBDA = "arn:aws:lambda:us-east-1:000000000000:function:check-green"
 class BlueGreenTest(DeploymentTestBase):
     def setUp(self):
         super().setUp()
-        ec2, self.elb = self.client("ec2"), self.client("elbv2")
-        subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
-        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
-        self.group = ec2.describe_security_groups()["SecurityGroups"][0]["GroupId"]
+        self.elb = self.client("elbv2")
+        vpc, subnets, self.group = self.default_network()
         self.subnet = subnets[0]
         lb = self.elb.create_load_balancer(Name="bg", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
         self.tgs = []
