@@ -728,10 +728,12 @@ Outcome Reconciler::service_pass(const std::string& arn) {
 
     // 6. Steady state.
     bool primary_healthy = true;
+    bool primary_settled = true;  // healthy as ECS counts it: health checks, targets, or 40 s RUNNING
     int primary_tasks = 0;
     for (auto* t : live)
       if (in_primary(t)) {
         primary_healthy = primary_healthy && ready(db, *t);
+        primary_settled = primary_settled && healthy(db, *t, now);
         ++primary_tasks;
       }
     bool steady = deployments.size() == 1 && running == desired && pending == 0 && primary_healthy &&
@@ -748,8 +750,10 @@ Outcome Reconciler::service_pass(const std::string& arn) {
       if (!priv.value("steady", false)) {
         add_event(doc, now, "(service " + name + ") has reached a steady state.");
         priv["steady"] = true;
-        priv["consecutive_failures"] = 0;
       }
+      // The crash-loop backoff ends once the tasks have really stayed up, not when a task that is about
+      // to exit was seen RUNNING for a moment.
+      if (primary_tasks > 0 && primary_settled) priv["consecutive_failures"] = 0;
     } else {
       priv["steady"] = false;
       if (requeue < 0) requeue = 1;
