@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
-# ALB data plane benchmark: wrk straight to an HTTP server on loopback, then through an ecsd ALB
-# listener forwarding to that same server, in one run. Prints throughput ratio and the latency the
-# proxy adds (p50, p99). Asserts nothing.
+# ALB data plane benchmark: wrk straight to an upstream, then through an ecsd ALB listener forwarding to
+# that same upstream, and (PEER=haproxy) through HAProxy configured the same way, in one run. Prints the
+# throughput ratio and the latency each proxy adds (p50, p99). Asserts nothing.
 #
-#   bench/alb.sh                                   # ~30 s
-#   DURATION=20 CONNECTIONS=64 WRK_THREADS=2 bench/alb.sh
+#   bench/alb.sh                                   # ~1.5 min
+#   DURATION=20 CONNECTIONS="1 8 32" UPSTREAMS=app bench/alb.sh
 #
-# Upstreams (UPSTREAMS, default "server container"): "server" is bench/alb_upstream on loopback (a
-# keep-alive server costing almost nothing per request, the proxy's worst case); "container" is a busybox
-# httpd in a Docker container on the default bridge, reached at its container IP (what the issue names:
-# straight to the container vs through the listener). Each gets its own target group and listener.
+# Upstreams (UPSTREAMS, default "server app httpd"), each with its own target group and listener:
+#   server  bench/alb_upstream on loopback: a keep-alive server costing almost nothing per request, the
+#           proxy's worst case;
+#   app     the same server, statically linked, inside a busybox container on Docker's default bridge,
+#           reached at its container IP: an application container with a keep-alive server;
+#   httpd   busybox httpd inside a container: answers one request per connection and forks per
+#           connection, so every request costs a new upstream connection.
 #
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
 # CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
-# default 64), ECSD_THREADS (ecsd --threads, default 2), PYTHON (with boto3; default python3).
-# Installs the Debian package wrk (apt-get) only when it is missing. Listens on 127.0.0.1 only;
-# stops everything it started and removes its temp dir on exit.
+# default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
+# with one thread, as ecsd's data plane has one, and keep-alive on both sides), PYTHON (with boto3;
+# default python3). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
+# as a child of this script with its own config, never as a system service. Listens on 127.0.0.1 only;
+# stops everything it started, removes its containers and its temp dir on exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,14 +33,15 @@ WRK_THREADS=${WRK_THREADS:-1}
 BODY_SIZE=${BODY_SIZE:-64}
 ECSD_THREADS=${ECSD_THREADS:-2}
 PYTHON=${PYTHON:-python3}
-UPSTREAMS=${UPSTREAMS:-"server container"}
+UPSTREAMS=${UPSTREAMS:-"server app httpd"}
+PEER=${PEER:-haproxy}
 
 PIDS=()
-CONTAINER=
+CONTAINERS=()
 TMP=$(mktemp -d)
 cleanup() {
   local pid
-  if [[ -n $CONTAINER ]]; then docker rm -f "$CONTAINER" >/dev/null 2>&1 || true; fi
+  if ((${#CONTAINERS[@]})); then docker rm -f "${CONTAINERS[@]}" >/dev/null 2>&1 || true; fi
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf -- "$TMP"
@@ -44,16 +50,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if ! command -v wrk >/dev/null; then
-  echo "wrk is missing: installing the Debian package" >&2
-  SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo
-  $SUDO apt-get install -y -qq wrk >/dev/null || { echo "could not install wrk" >&2; exit 1; }
-fi
+need_pkg() {  # need_pkg COMMAND PACKAGE
+  command -v "$1" >/dev/null && return
+  PATH=$PATH:/usr/sbin command -v "$1" >/dev/null && return
+  echo "$1 is missing: installing the Debian package $2" >&2
+  local sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+  $sudo apt-get install -y -qq "$2" >/dev/null || { echo "could not install $2" >&2; exit 1; }
+}
+need_pkg wrk wrk
+case $PEER in
+  haproxy) need_pkg haproxy haproxy; HAPROXY=$(PATH=$PATH:/usr/sbin command -v haproxy) ;;
+  none) ;;
+  *) echo "unknown PEER $PEER (haproxy or none)" >&2; exit 2 ;;
+esac
 
 if [[ ! -f $BUILD_DIR/build.ninja && ! -f $BUILD_DIR/Makefile ]]; then
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$BUILD_DIR" --target ecsd alb_upstream >/dev/null
+cmake --build "$BUILD_DIR" --target ecsd alb_upstream alb_upstream_static >/dev/null
 
 free_port() {
   "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -66,23 +80,62 @@ PIDS+=($!)
 "$BUILD_DIR/ecsd" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
   --threads "$ECSD_THREADS" --registry-port 0 >"$TMP/ecsd.log" 2>&1 &
 PIDS+=($!)
+ECSD_PID=$!
 
-# Each upstream: "name host port listener-port".
+busybox_image() {
+  if ! docker image inspect ecsd-test/busybox:latest >/dev/null 2>&1; then
+    bash "$ROOT/tests/integration/make_busybox_image.sh" >/dev/null
+  fi
+}
+container_ip() { docker inspect -f '{{.NetworkSettings.IPAddress}}' "$1"; }
+wait_http() {  # wait_http URL: bounded wait until the upstream answers
+  local i
+  for ((i = 0; i < 100; i++)); do
+    curl -sf -o /dev/null --max-time 1 "$1" && return
+    sleep 0.1
+  done
+  echo "upstream $1 never answered" >&2; exit 1
+}
+
+# Each upstream: "name host port listener-port peer-port".
 TARGETS=()
 for u in $UPSTREAMS; do
   case $u in
-    server) TARGETS+=("server 127.0.0.1 $UP_PORT $(free_port)") ;;
-    container)
-      if ! docker image inspect ecsd-test/busybox:latest >/dev/null 2>&1; then
-        bash "$ROOT/tests/integration/make_busybox_image.sh" >/dev/null
-      fi
-      CONTAINER=$(docker run -d --label ecsd.bench=alb ecsd-test/busybox:latest sh -c \
+    server) TARGETS+=("server 127.0.0.1 $UP_PORT $(free_port) $(free_port)") ;;
+    app)
+      busybox_image
+      c=$(docker run -d --label ecsd.bench=alb -v "$BUILD_DIR/bench/alb_upstream_static:/alb_upstream:ro" \
+        ecsd-test/busybox:latest /alb_upstream --host 0.0.0.0 --port 80 --body-size "$BODY_SIZE")
+      CONTAINERS+=("$c")
+      TARGETS+=("app $(container_ip "$c") 80 $(free_port) $(free_port)") ;;
+    httpd | container)
+      busybox_image
+      c=$(docker run -d --label ecsd.bench=alb ecsd-test/busybox:latest sh -c \
         "mkdir -p /www && head -c $BODY_SIZE /dev/zero | tr '\\0' x > /www/index.html && exec httpd -f -p 80 -h /www")
-      CIP=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$CONTAINER")
-      TARGETS+=("container $CIP 80 $(free_port)") ;;
+      CONTAINERS+=("$c")
+      TARGETS+=("httpd $(container_ip "$c") 80 $(free_port) $(free_port)") ;;
     *) echo "unknown upstream $u" >&2; exit 2 ;;
   esac
 done
+for t in "${TARGETS[@]}"; do
+  read -r _ HOST PORT _ _ <<<"$t"
+  wait_http "http://$HOST:$PORT/"
+done
+
+if [[ $PEER == haproxy ]]; then
+  {
+    printf 'global\n  nbthread 1\n  maxconn 4096\n'
+    printf 'defaults\n  mode http\n  option http-keep-alive\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\n'
+    for t in "${TARGETS[@]}"; do
+      read -r NAME HOST PORT _ PEER_PORT <<<"$t"
+      printf 'frontend f_%s\n  bind 127.0.0.1:%s\n  default_backend b_%s\n' "$NAME" "$PEER_PORT" "$NAME"
+      printf 'backend b_%s\n  server s1 %s:%s\n' "$NAME" "$HOST" "$PORT"
+    done
+  } >"$TMP/haproxy.cfg"
+  "$HAPROXY" -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
+  PIDS+=($!)
+  HAPROXY_PID=$!
+fi
 
 # Control plane: one load balancer; per upstream an ip target group with it as the one target and an
 # HTTP listener; wait until every target is healthy.
@@ -104,7 +157,7 @@ vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
 lb = elb.create_load_balancer(Name="bench", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
 groups = []
 for spec in sys.argv[2:]:
-    name, host, port, listen = spec.split()
+    name, host, port, listen, _ = spec.split()
     tg = elb.create_target_group(Name=f"bench-{name}", Protocol="HTTP", Port=int(port), VpcId=vpc, TargetType="ip",
                                  HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
                                  HealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
@@ -122,31 +175,51 @@ for tg in groups:
         sys.exit("target never became healthy")
 PY
 
-# wrk_run CONNECTIONS URL: prints "rps p50_us p99_us errors"
+# cpu_ticks PID: user + system CPU time of the process (all threads), in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# wrk_run CONNECTIONS URL [PID]: prints "rps p50_us p99_us cpu_us_per_request errors"; the CPU figure is
+# the process PID's CPU time during the measured run divided by the requests it served ("-" without PID)
 wrk_run() {
+  local t0=0 t1=0
   wrk -t"$WRK_THREADS" -c"$1" -d"${WARMUP}s" "$2" >/dev/null
-  wrk -t"$WRK_THREADS" -c"$1" -d"${DURATION}s" --latency "$2" | awk '
+  [[ -n ${3:-} ]] && t0=$(cpu_ticks "$3")
+  wrk -t"$WRK_THREADS" -c"$1" -d"${DURATION}s" --latency "$2" >"$TMP/wrk.out"
+  [[ -n ${3:-} ]] && t1=$(cpu_ticks "$3")
+  awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v pid="${3:-}" '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1000; if (v ~ /s$/) return (v + 0) * 1e6; return v }
+    / requests in / { n = $1 }
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = us($2) }
     /^ +99%/ { p99 = us($2) }
     /Non-2xx|Socket errors/ { err = err $0 }
-    END { printf "%s %s %s %s\n", rps, p50, p99, (err == "" ? "none" : err) }'
+    END { cpu = (pid == "" || n == 0) ? "-" : sprintf("%.1f", ticks * 1e6 / hz / n)
+          printf "%s %s %s %s %s\n", rps, p50, p99, cpu, (err == "" ? "none" : err) }' "$TMP/wrk.out"
 }
 
-echo "ALB data plane: wrk -t$WRK_THREADS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, $(nproc) CPUs"
-printf "%-10s %-5s %-22s %12s %10s %10s\n" "upstream" "conns" "" "req/s" "p50 ms" "p99 ms"
+echo "ALB data plane: wrk -t$WRK_THREADS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, peer $PEER, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-8s %-5s %-14s %10s %9s %9s %9s %11s %11s %12s\n" "upstream" "conns" "path" "req/s" "p50 ms" "p99 ms" "ratio" "added p50" "added p99" "proxy CPU/req"
+report() {  # report NAME CONNS LABEL RPS P50 P99 CPU [DIRECT_RPS DIRECT_P50 DIRECT_P99]
+  awk -v n="$1" -v c="$2" -v l="$3" -v rps="$4" -v p50="$5" -v p99="$6" -v cpu="$7" -v drps="${8:-}" -v dp50="${9:-}" -v dp99="${10:-}" 'BEGIN {
+    if (drps == "") printf "%-8s %-5s %-14s %10.0f %9.3f %9.3f\n", n, c, l, rps, p50 / 1000, p99 / 1000
+    else printf "%-8s %-5s %-14s %10.0f %9.3f %9.3f %8.1f %% %+10.3f %+10.3f %9s us\n", n, c, l, rps, p50 / 1000, p99 / 1000,
+      100 * rps / drps, (p50 - dp50) / 1000, (p99 - dp99) / 1000, cpu
+  }'
+}
 for t in "${TARGETS[@]}"; do
-  read -r NAME HOST PORT LISTEN_PORT <<<"$t"
+  read -r NAME HOST PORT LISTEN_PORT PEER_PORT <<<"$t"
   for c in $CONNECTIONS; do
-    read -r D_RPS D_P50 D_P99 D_ERR < <(wrk_run "$c" "http://$HOST:$PORT/")
-    read -r L_RPS L_P50 L_P99 L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/")
-    awk -v n="$NAME" -v c="$c" -v drps="$D_RPS" -v dp50="$D_P50" -v dp99="$D_P99" -v lrps="$L_RPS" -v lp50="$L_P50" -v lp99="$L_P99" 'BEGIN {
-      printf "%-10s %-5s %-22s %12.0f %10.3f %10.3f\n", n, c, "direct to the upstream", drps, dp50 / 1000, dp99 / 1000
-      printf "%-10s %-5s %-22s %12.0f %10.3f %10.3f\n", n, c, "through the listener", lrps, lp50 / 1000, lp99 / 1000
-      printf "%-10s %-5s throughput %.1f%% of direct (target >= 80%%); added p50 %+.3f ms, p99 %+.3f ms (target p99 < 1 ms)\n",
-        n, c, 100 * lrps / drps, (lp50 - dp50) / 1000, (lp99 - dp99) / 1000
-    }'
+    read -r D_RPS D_P50 D_P99 _ D_ERR < <(wrk_run "$c" "http://$HOST:$PORT/")
+    read -r L_RPS L_P50 L_P99 L_CPU L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/" "$ECSD_PID")
+    report "$NAME" "$c" "direct" "$D_RPS" "$D_P50" "$D_P99" -
+    report "$NAME" "$c" "ecsd listener" "$L_RPS" "$L_P50" "$L_P99" "$L_CPU" "$D_RPS" "$D_P50" "$D_P99"
     [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+    if [[ $PEER == haproxy ]]; then
+      read -r H_RPS H_P50 H_P99 H_CPU H_ERR < <(wrk_run "$c" "http://127.0.0.1:$PEER_PORT/" "$HAPROXY_PID")
+      report "$NAME" "$c" "haproxy" "$H_RPS" "$H_P50" "$H_P99" "$H_CPU" "$D_RPS" "$D_P50" "$D_P99"
+      [[ $H_ERR == none ]] || echo "errors: haproxy: $H_ERR"
+    fi
   done
 done
+echo "ratio = req/s through the proxy / req/s direct (target >= 80 %); added = proxy minus direct (target p99 < 1 ms);"
+echo "proxy CPU/req = the proxy process's user+system CPU time during the run / requests served"

@@ -1,7 +1,9 @@
-// A small keep-alive HTTP/1.1 server on 127.0.0.1 for bench/alb.sh: the "container" that wrk hits
-// directly and through an ALB listener. Every GET gets a fixed body; --body-size sets its length.
+// A small keep-alive HTTP/1.1 server for bench/alb.sh: the upstream that wrk hits directly and through
+// an ALB listener. Every GET gets a fixed body; --body-size sets its length. It listens on 127.0.0.1
+// unless --host says otherwise (bench/alb.sh runs a statically linked copy inside a container, where it
+// listens on the container's own address).
 //
-//   alb_upstream --port N [--threads 2] [--body-size 64]
+//   alb_upstream --port N [--host 127.0.0.1] [--body-size 64]
 #include <utility>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -39,19 +41,21 @@ static void session(tcp::socket s, const std::string* body) {
 
 int main(int argc, char** argv) {
   int port = 0, body_size = 64;
+  std::string host = "127.0.0.1";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--port") port = std::atoi(argv[i + 1]);
+    else if (k == "--host") host = argv[i + 1];
     else if (k == "--body-size") body_size = std::atoi(argv[i + 1]);
     else if (k == "--threads") (void)0;  // one thread per connection; kept for compatibility
   }
   if (port <= 0) {
-    std::cerr << "usage: alb_upstream --port N [--body-size BYTES]\n";
+    std::cerr << "usage: alb_upstream --port N [--host ADDRESS] [--body-size BYTES]\n";
     return 2;
   }
   static const std::string body(static_cast<std::size_t>(body_size), 'x');
   asio::io_context io;
-  tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)));
+  tcp::acceptor acc(io, tcp::endpoint(asio::ip::make_address(host), static_cast<unsigned short>(port)));
   for (;;) {
     tcp::socket s(io);
     beast::error_code ec;
