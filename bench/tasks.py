@@ -39,7 +39,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -353,8 +352,10 @@ class Daemon:
             while time.monotonic() < deadline and self.proc.poll() is None:
                 try:
                     with urllib.request.urlopen(self.endpoint + "/_ecsd/health", timeout=1) as r:
-                        if r.status == 200 and json.loads(r.read()).get("status") == "ok":
-                            self.instance_id = self._read_instance_id()
+                        health = json.loads(r.read())
+                        if r.status == 200 and health.get("status") == "ok":
+                            # ecsd holds its store's file lock while it runs: the id comes from health
+                            self.instance_id = health.get("instance_id")
                             return
                 except (OSError, ValueError):
                     pass
@@ -363,14 +364,6 @@ class Daemon:
                 raise RuntimeError(f"ecsd not healthy after {timeout}s\n{self.log_tail()}")
             self._log.close()
         raise RuntimeError(f"ecsd did not start\n{self.log_tail()}")
-
-    def _read_instance_id(self):
-        con = sqlite3.connect(f"file:{os.path.join(self.data_dir, 'ecsd.db')}?mode=ro", uri=True, timeout=5)
-        try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
-        finally:
-            con.close()
-        return row[0] if row else None
 
     def reset(self):
         if self.proc is None or self.proc.poll() is not None:

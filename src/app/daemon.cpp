@@ -203,10 +203,11 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
                    e.what());
     }
   }
+  const std::string iid = instance_id(*impl_->store);
   if (c.scheduler) {
     impl_->docker = std::make_unique<runtime::DockerClient>();
     reconciler::Options opt;
-    opt.instance_id = instance_id(*impl_->store);
+    opt.instance_id = iid;
     opt.host_policy.allow_privileged = c.allow_privileged;
     opt.host_policy.allowed_host_paths = c.allowed_host_paths;
     opt.host_policy.allowed_host_paths.push_back(std::filesystem::absolute(c.data_dir).string());
@@ -249,7 +250,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
                                                    nlohmann::json out = nlohmann::json::object();
                                                    for (const auto& [arn, port] : lb->ports()) out[arn] = port;
                                                    return out.dump();
-                                                 }}));
+                                                 },
+                                                 iid}));
 }
 
 Daemon::~Daemon() = default;

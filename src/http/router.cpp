@@ -19,7 +19,8 @@ RequestHandler make_api_router(services::Dispatcher& dispatcher, RouterHooks hoo
       if (path == "/_ecsd/health" && (req.method == "GET" || req.method == "HEAD")) {
         r.body = nlohmann::json{{"status", "ok"},
                                 {"version", kVersion},
-                                {"uptime_seconds", static_cast<long long>(clock().monotonic() - started)}}
+                                {"uptime_seconds", static_cast<long long>(clock().monotonic() - started)},
+                                {"instance_id", hooks.instance_id}}
                      .dump();
       } else if (path == "/_ecsd/listeners" && req.method == "GET") {
         r.body = hooks.listeners ? hooks.listeners() : "{}";

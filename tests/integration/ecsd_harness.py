@@ -649,22 +649,34 @@ class Daemon:
         raise AssertionError(f"ecsd did not start: {last_error}")
 
     def instance_id(self):
-        """The id in the ecsd.instance label of this daemon's containers (from its store), or None."""
+        """The id in the ecsd.instance label of this daemon's containers, or None.
+
+        Asked from GET /_ecsd/health while the daemon runs (it holds its store's file lock); read from
+        the store once it has stopped."""
         if self._instance_id is None:
-            path = os.path.join(self.data_dir, "ecsd.db")
-            if not os.path.exists(path):
-                return None
-            try:
-                con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            if self.alive():
                 try:
-                    row = con.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
-                finally:
-                    con.close()
-            except sqlite3.Error:
-                row = None
-            if row and row[0]:
-                self._instance_id = row[0]
+                    with urllib.request.urlopen(self.endpoint + "/_ecsd/health", timeout=5) as r:
+                        self._instance_id = json.loads(r.read()).get("instance_id") or None
+                except (OSError, ValueError):
+                    pass
+            if self._instance_id is None:
+                self._instance_id = self._stored_instance_id()
         return self._instance_id
+
+    def _stored_instance_id(self):
+        path = os.path.join(self.data_dir, "ecsd.db")
+        if not os.path.exists(path):
+            return None
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                row = con.execute("SELECT value FROM meta WHERE key = 'instance_id'").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            row = None
+        return row[0] if row and row[0] else None
 
     def docker_objects(self):
         """(container ids, network ids) labelled with this daemon's instance id; ([], []) without Docker."""

@@ -1,6 +1,7 @@
 """Durability: every acknowledged write survives SIGKILL; SIGTERM exits 0 and keeps the data too."""
 
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -13,6 +14,7 @@ from ecsd_harness import (  # noqa: E402
     EcsdTestCase,
     ec2_task_definition,
     fargate_task_definition,
+    free_port,
     main,
     paginate,
     tags_dict,
@@ -140,6 +142,22 @@ class DurabilityTest(EcsdTestCase):
         self.daemon.kill()
         self.daemon.start()
         self.assertEqual(self.ecs().list_clusters()["clusterArns"], [])
+
+    def test_second_daemon_on_the_same_data_dir_is_refused(self):
+        # The running daemon holds its store: a second one on the same --data-dir must not start and
+        # share (and later adopt) its containers; it exits non-zero saying why, and the first serves on.
+        self.ecs().create_cluster(clusterName="first")
+        second = subprocess.run(
+            [self.daemon.binary, "--host", "127.0.0.1", "--port", str(free_port()), "--registry-port", "0",
+             "--no-scheduler", "--data-dir", self.daemon.data_dir, "--log-level", "warn"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(second.returncode, 0, second.stdout + second.stderr)
+        self.assertIn("in use by another process", second.stdout + second.stderr)
+        self.assertEqual([a.rsplit("/", 1)[1] for a in self.ecs().list_clusters()["clusterArns"]], ["first"])
+        # Once the first has stopped, the data dir is free again.
+        self.daemon.kill()
+        self.daemon.start()
+        self.assertEqual(len(self.ecs().list_clusters()["clusterArns"]), 1)
 
     def test_sigterm_is_prompt_when_idle(self):
         # Idle keep-alive connections (boto3 pools them) are not in-flight requests and must not hold up exit.

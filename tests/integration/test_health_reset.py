@@ -41,6 +41,8 @@ class HealthTest(EcsdTestCase):
         self.assertTrue(doc["version"])
         self.assertIsInstance(doc["uptime_seconds"], (int, float))
         self.assertGreaterEqual(doc["uptime_seconds"], 0)
+        # The id in the ecsd.instance label of this daemon's containers, stable for its data dir.
+        self.assertRegex(doc["instance_id"], r"^[0-9a-f]{16}$")
 
     def test_health_content_type(self):
         resp = self.raw("GET", "/_ecsd/health")

@@ -167,5 +167,28 @@ TEST(StoreTest, ResetDeletesEverything) {
   });
 }
 
+TEST(StoreTest, ASecondStoreOnTheSameFileIsRefusedWhileTheFirstIsOpen) {
+  auto dir = std::filesystem::temp_directory_path() / ("ecsd-store-lock-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "ecsd.db").string();
+  {
+    Store first(path);
+    try {
+      Store second(path);
+      ADD_FAILURE() << "a second store opened a file the first one holds";
+    } catch (const SqliteError& e) {
+      EXPECT_NE(std::string(e.what()).find("in use by another process"), std::string::npos) << e.what();
+    }
+    // The first one still works.
+    first.write([](Db& db) {
+      Record r = cluster("c1");
+      ClusterRepo(db).insert(kScope, r);
+    });
+  }
+  Store reopened(path);  // free again once the first one is closed
+  EXPECT_TRUE(reopened.read([](Db& db) { return ClusterRepo(db).find(kScope, "c1"); }));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ecsd::store

@@ -11,6 +11,7 @@ namespace ecsd::http {
 struct RouterHooks {
   std::function<void()> reset;                // wipes all state
   std::function<std::string()> listeners;     // JSON: where each ALB listener is served (may be empty)
+  std::string instance_id;                    // labels this daemon's containers (GET /_ecsd/health)
 };
 
 /// @return a request handler for the API port.
