@@ -60,7 +60,7 @@ Options:
   --account-id ID     12-digit AWS account id (default 000000000000)
   --registry-sweep-seconds S  how often lifecycle policies and blob garbage collection run (default 30)
   --log-level LEVEL   trace, debug, info, warn, error or off (default info)
-  --threads N         I/O threads (default 2)
+  --threads N         threads serving API connections, and as many for the other I/O (default 2)
   --allow-privileged  let task definitions run privileged containers (off by default)
   --allow-host-path P let host volumes bind paths under P (repeatable; the data dir and /tmp are allowed)
   --no-scheduler      serve the API only; never start containers
@@ -147,6 +147,10 @@ std::optional<Config> parse_args(const std::vector<std::string>& args, int& exit
 struct Daemon::Impl {
   Config cfg;
   asio::io_context io;
+  // The API port's connections: one loop per --threads, each run by a thread of its own (see
+  // http::Server::run_connections_on). Declared before `server`, so they outlive its connections.
+  std::vector<std::unique_ptr<asio::io_context>> api_loops;
+  std::vector<std::thread> api_threads;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<services::Dispatcher> dispatcher;
   std::unique_ptr<runtime::DockerClient> docker;
@@ -239,6 +243,11 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   auto* rec = impl_->reconciler.get();
   auto* lb = impl_->alb.get();
   auto* mds = impl_->metadata.get();
+  std::vector<asio::io_context*> loops;
+  for (int i = 0; i < c.threads; ++i) {
+    impl_->api_loops.push_back(std::make_unique<asio::io_context>(1));
+    loops.push_back(impl_->api_loops.back().get());
+  }
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
                                                  http::make_api_router(*impl_->dispatcher, {[st, rec, mds] {
                                                    if (rec) rec->stop_log_followers();
@@ -252,6 +261,7 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
                                                    return out.dump();
                                                  },
                                                  iid}));
+  impl_->server->run_connections_on(std::move(loops));
 }
 
 Daemon::~Daemon() = default;
@@ -294,6 +304,12 @@ int Daemon::run() {
   });
   if (impl_->reconciler) impl_->reconciler->start();
   impl_->alb->start();
+  for (auto& loop : impl_->api_loops) {
+    impl_->api_threads.emplace_back([l = loop.get()] {
+      auto guard = asio::make_work_guard(*l);
+      l->run();
+    });
+  }
   impl_->server->start();
   if (impl_->registry_server) {
     impl_->registry_server->start();
@@ -321,6 +337,8 @@ int Daemon::run() {
   for (int i = 1; i < impl_->cfg.threads; ++i) threads.emplace_back([&] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  for (auto& loop : impl_->api_loops) loop->stop();  // connections still open after the grace period
+  for (auto& t : impl_->api_threads) t.join();
   if (impl_->reconciler) impl_->reconciler->stop();
   impl_->metadata.reset();
   {

@@ -31,12 +31,24 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   std::mutex mu;
   std::set<std::shared_ptr<Conn>> conns;
   std::atomic<bool> stopping{false};
+  // When set, each accepted connection lives on one of these loops (round robin), each run by one
+  // thread: a connection's reads, handler and writes then stay on one thread, with no strand and no
+  // hand-over between threads (futex wake-ups) per request.
+  std::vector<asio::io_context*> conn_loops;
+  std::size_t next_loop = 0;
+
+  asio::awaitable<tcp::socket> accept_one(beast::error_code& ec) {
+    if (conn_loops.empty())
+      co_return co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(use_awaitable, ec));
+    auto* loop = conn_loops[next_loop++ % conn_loops.size()];
+    co_return co_await acceptor.async_accept(*loop, asio::redirect_error(use_awaitable, ec));
+  }
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (!stopping) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(io), asio::redirect_error(use_awaitable, ec));
+      tcp::socket socket = co_await accept_one(ec);
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) break;
         spdlog::warn("accept failed: {}", ec.message());
@@ -181,6 +193,8 @@ bool Server::idle() const {
 }
 
 unsigned short Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::run_connections_on(std::vector<asio::io_context*> loops) { impl_->conn_loops = std::move(loops); }
 
 void Server::start() { asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached); }
 

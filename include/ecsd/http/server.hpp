@@ -1,10 +1,12 @@
-// The HTTP/1.1 listener: accepts connections and runs each as a coroutine on its own strand,
+// The HTTP/1.1 listener: accepts connections and runs each as a coroutine on its own strand (or on
+// one of a set of single-threaded loops, see run_connections_on),
 // with header/body limits and timeouts on every read and write. Requests are handed to a
 // synchronous handler as protocol-neutral WireRequests.
 #pragma once
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -31,6 +33,10 @@ class Server {
   ~Server();
   /// @return the bound port.
   unsigned short port() const;
+  /// Before start(): runs each accepted connection on one of `loops` (round robin) instead of a strand
+  /// of the server's io_context. Each loop must be run by exactly one thread and outlive the server's
+  /// connections.
+  void run_connections_on(std::vector<boost::asio::io_context*> loops);
   /// Starts accepting.
   void start();
   /// Stops accepting; idle connections close now, busy ones after their current response.

@@ -1,0 +1,92 @@
+// http::Server with connection loops: every request of a connection is handled on that
+// connection's loop thread, and connections are spread over the loops.
+#include "ecsd/http/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "ecsd/common/asio.hpp"
+
+namespace ecsd::http {
+namespace {
+
+using asio::ip::tcp;
+namespace bhttp = beast::http;
+
+struct Loop {
+  asio::io_context io{1};
+  std::thread thread;
+  std::thread::id id;
+  void start() {
+    thread = std::thread([this] {
+      auto guard = asio::make_work_guard(io);
+      io.run();
+    });
+    id = thread.get_id();
+  }
+  ~Loop() {
+    io.stop();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+std::string get(tcp::socket& s, beast::flat_buffer& buf) {
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(s, req);
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(s, buf, res);
+  return res.body();
+}
+
+TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) {
+  asio::io_context io;
+  Loop a, b;
+  std::mutex mu;
+  std::vector<std::thread::id> seen;
+  Server server(io, "127.0.0.1", 0, [&](const protocol::WireRequest&) {
+    std::lock_guard lock(mu);
+    seen.push_back(std::this_thread::get_id());
+    protocol::WireResponse r;
+    r.content_type = "text/plain";
+    r.body = "ok";
+    return r;
+  });
+  server.run_connections_on({&a.io, &b.io});
+  a.start();
+  b.start();
+  server.start();
+  std::thread main_loop([&] {
+    auto guard = asio::make_work_guard(io);
+    io.run();
+  });
+  const auto main_id = main_loop.get_id();
+
+  asio::io_context client;
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), server.port());
+  tcp::socket first(client), second(client);
+  first.connect(ep);
+  beast::flat_buffer b1, b2;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(first, b1), "ok");
+  second.connect(ep);
+  EXPECT_EQ(get(second, b2), "ok");
+  EXPECT_EQ(get(first, b1), "ok");
+
+  server.stop();
+  io.stop();
+  main_loop.join();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 5u);
+  for (int i : {0, 1, 2, 4}) EXPECT_EQ(seen[i], seen[0]) << "request " << i << " of the first connection";
+  EXPECT_NE(seen[3], seen[0]) << "the second connection should be on the other loop";
+  for (const auto& id : seen) {
+    EXPECT_NE(id, main_id);
+    EXPECT_TRUE(id == a.id || id == b.id);
+  }
+}
+
+}  // namespace
+}  // namespace ecsd::http
