@@ -41,6 +41,7 @@ constexpr std::size_t kIdlePerTarget = 64;       // idle upstream connections ke
 constexpr double kIdleKeepSeconds = 30;          // ... for at most this long
 constexpr int kConnectTimeout = 10;              // ALB's connection timeout to targets
 constexpr int kClientIdle = 60;
+constexpr int kPeerCloseWait = 2;                // s to wait for a target's FIN after its "Connection: close"
 
 struct TargetKey {
   std::string group, id;
@@ -929,7 +930,29 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     int r = co_await relay(up, ubuf, *rp, client, rs, chunk, timeout);
     if (r != 0) co_return 0;  // a target failing mid-response can only be told by closing
     closer.keep = up_keep && rp->is_done() && ubuf.size() == 0;  // stays with this client connection
+    if (!closer.keep && !rp->need_eof() && rp->is_done() && up.socket().is_open()) {
+      // The target said "Connection: close" after a complete response: let it close first. Closing
+      // here would leave our side in TIME_WAIT, one per request for a target that closes every
+      // connection (busybox httpd does), until connect() has to search a nearly exhausted
+      // ephemeral port range for each new connection (milliseconds of CPU per request).
+      closer.keep = true;
+      asio::co_spawn(co_await asio::this_coro::executor, close_after_peer(up.release_socket()), asio::detached);
+    }
     co_return keep ? 1 : 0;
+  }
+
+  // Waits (bounded) for the peer to close the connection, then closes it; a peer that does not close
+  // in time gets a reset, so neither way leaves a TIME_WAIT entry on this side.
+  asio::awaitable<void> close_after_peer(tcp::socket s) {
+    beast::tcp_stream st(std::move(s));
+    st.expires_after(seconds(kPeerCloseWait));
+    std::array<char, 512> sink;
+    beast::error_code ec;
+    for (int i = 0; i < 256 && !ec; ++i)
+      co_await st.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    beast::error_code ignored;
+    if (ec != asio::error::eof) st.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    st.socket().close(ignored);
   }
 
   // --- TCP / TLS listeners: a byte splice to a target of the default action's group ---

@@ -11,6 +11,7 @@ import os
 import socket
 import socketserver
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -75,6 +76,12 @@ class Upstream:
                     time.sleep(2)
                 if self.path == "/login":
                     self._reply(200, {"name": outer.name}, [("Set-Cookie", "session=s3cr3t; Path=/")])
+                    return
+                if self.path == "/closing":
+                    # A complete response (Content-Length) after which the target closes, as busybox
+                    # httpd answers every request.
+                    self._reply(200, {"name": outer.name}, [("Connection", "close")])
+                    self.close_connection = True
                     return
                 if self.path == "/close-delimited":
                     self.send_response(200)
@@ -281,6 +288,45 @@ class AlbDataPlaneTest(EcsdTestCase):
         self.assertEqual(resp.read(), b"".join(b"line %d\n" % i for i in range(100)))
         conn.request("GET", "/after")
         self.assertEqual(json.loads(conn.getresponse().read())["path"], "/after")
+
+    def test_targets_that_close_each_connection_leave_no_time_wait_on_the_proxy_side(self):
+        # The target says "Connection: close": the listener waits for the target to close first
+        # instead of closing the finished connection itself, so the TIME_WAIT entry (one per request)
+        # stays on the target's side, and a target that closes every connection cannot exhaust the
+        # ephemeral ports of the proxy's connect().
+        a = self.upstream("a")
+        lb = self.load_balancer()
+        tg = self.target_group("closing", [a.port])
+        _, port = self.listener(lb, tg)
+        self.wait_healthy(tg, 1)
+
+        def time_wait(local_port=None, peer_port=None):
+            out = subprocess.run(["ss", "-Htan", "state", "time-wait"], capture_output=True, text=True,
+                                 check=True).stdout.split("\n")
+            n = 0
+            for line in out:
+                cols = line.split()
+                if len(cols) < 4:
+                    continue
+                local, peer = cols[-2].rsplit(":", 1)[1], cols[-1].rsplit(":", 1)[1]
+                if (local_port is None or local == str(local_port)) and (peer_port is None or peer == str(peer_port)):
+                    n += 1
+            return n
+
+        before_proxy_side = time_wait(peer_port=a.port)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        self.addCleanup(conn.close)
+        for i in range(60):
+            conn.request("GET", "/closing")
+            resp = conn.getresponse()
+            self.assertEqual(json.loads(resp.read())["name"], "a")
+            self.assertEqual(resp.getheader("Connection", "keep-alive").lower(), "keep-alive",
+                             "the client's connection to the listener stays open")
+        # Every one of the 60 upstream connections was closed by the target first ...
+        self.wait_for(lambda: time_wait(local_port=a.port) >= 60 or None, timeout=10,
+                      message="60 TIME_WAIT entries on the target's side")
+        # ... and none by the listener (health checks may add one or two).
+        self.assertLessEqual(time_wait(peer_port=a.port) - before_proxy_side, 5)
 
     def test_malformed_requests_get_400(self):
         a = self.upstream("a")
