@@ -39,6 +39,27 @@ Reconciler::~Reconciler() { stop(); }
 
 std::string Reconciler::awsvpc_network() const { return "ecsd-" + opt_.instance_id.substr(0, 12) + "-awsvpc"; }
 
+std::string Reconciler::network_gateway(const std::string& name) {
+  constexpr double kRemember = 10;  // seconds
+  double now = clock().monotonic();
+  {
+    std::lock_guard lock(gateway_mu_);
+    auto it = gateways_.find(name);
+    if (it != gateways_.end() && it->second.second > now) return it->second.first;
+  }
+  std::string address = runtime_.network_gateway(name);
+  if (!address.empty()) {
+    std::lock_guard lock(gateway_mu_);
+    gateways_[name] = {address, now + kRemember};
+  }
+  return address;
+}
+
+void Reconciler::forget_gateways() {
+  std::lock_guard lock(gateway_mu_);
+  gateways_.clear();
+}
+
 void Reconciler::start() {
   for (int i = 0; i < opt_.workers; ++i) threads_.emplace_back([this] { worker(); });
   threads_.emplace_back([this] { follow_events(); });
@@ -102,6 +123,7 @@ void Reconciler::follow_events() {
         spdlog::error("container engine unreachable ({}): {}; tasks cannot start until it is back",
                       opt_.engine_description, e.what());
     }
+    forget_gateways();  // the stream broke or ended: the engine may have restarted with other networks
     // Bounded wait before reconnecting, noticing stop quickly.
     for (double waited = 0; waited < backoff && !stopping_; waited += 0.1)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -147,7 +169,7 @@ void Reconciler::resync() {
   // Expired STOPPED tasks go, containers included.
   for (const auto& a : expired) {
     try {
-      for (const auto& c : runtime_.list_containers({std::string(domain::kLabelTaskArn) + "=" + a}))
+      for (const auto& c : runtime_.list_containers_brief({std::string(domain::kLabelTaskArn) + "=" + a}))
         runtime_.remove_container(c.id, true);
       runtime_.remove_volumes({std::string(domain::kLabelTaskArn) + "=" + a});
     } catch (const runtime::RuntimeError&) {
@@ -159,9 +181,10 @@ void Reconciler::resync() {
       tasks.remove(a);
     });
   }
-  // Orphans: containers labelled as ours whose task no longer exists.
+  // Orphans: containers labelled as ours whose task no longer exists. The labels come with the
+  // engine's list: no inspect (which would also wait behind a container that is starting).
   try {
-    for (const auto& c : runtime_.list_containers({std::string(domain::kLabelInstance) + "=" + opt_.instance_id})) {
+    for (const auto& c : runtime_.list_containers_brief({std::string(domain::kLabelInstance) + "=" + opt_.instance_id})) {
       auto it = c.labels.find(domain::kLabelTaskArn);
       if (it == c.labels.end()) continue;
       bool known = store_.read([&](store::Db& db) { return store::TaskRepo(db).find_by_arn(it->second).has_value(); });
@@ -179,12 +202,13 @@ void Reconciler::stop_log_followers() { followers_->stop_all(); }
 void Reconciler::remove_all_runtime_objects() {
   ++generation_;
   followers_->stop_all();
+  forget_gateways();
   try {
     // Two sweeps: a pass that was creating a container when the first one ran sees the new
     // generation and gives up, but may already have created it.
     for (int sweep = 0; sweep < 2; ++sweep) {
       if (sweep) std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      for (const auto& c : runtime_.list_containers({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
+      for (const auto& c : runtime_.list_containers_brief({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
         runtime_.remove_container(c.id, true);
       for (const auto& n : runtime_.list_networks({std::string(domain::kLabelInstance) + "=" + opt_.instance_id}))
         runtime_.remove_network(n);

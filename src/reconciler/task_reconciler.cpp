@@ -151,12 +151,16 @@ Outcome Reconciler::task_pass(const std::string& arn) {
   if (!t.doc["attachments"].empty()) attachment_id = t.doc["attachments"][0].value("id", "");
 
   bool dirty = false;
-  auto save = [&] {
+  // Writes the task, and `also` in the same transaction (rolled back with it on a conflict).
+  auto save = [&](const std::function<void(store::Db&)>& also = nullptr) {
     double now = clock().now();
     t.doc["lastStatus"] = t.status;
     t.doc["desiredStatus"] = t.desired_status;
     t.doc["version"] = t.doc.value("version", 1) + 1;
-    store_.write([&](store::Db& db) { store::TaskRepo(db).update(t, now); });
+    store_.write([&](store::Db& db) {
+      store::TaskRepo(db).update(t, now);
+      if (also) also(db);
+    });
     if (!t.service_arn.empty()) enqueue("service:" + t.service_arn);
     dirty = false;
   };
@@ -255,8 +259,8 @@ Outcome Reconciler::task_pass(const std::string& arn) {
     if (!opt_.metadata_endpoint || mode == "none") return env;
     std::string address = "127.0.0.1";
     try {
-      if (mode == "bridge") address = runtime_.network_gateway("bridge");
-      else if (mode == "awsvpc") address = runtime_.network_gateway(sctx.awsvpc_network);
+      if (mode == "bridge") address = network_gateway("bridge");
+      else if (mode == "awsvpc") address = network_gateway(sctx.awsvpc_network);
     } catch (const runtime::RuntimeError& e) {
       spdlog::warn("task {}: no gateway for the metadata endpoint: {}", tid, e.what());
       return env;
@@ -291,8 +295,8 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       env.emplace_back("AWS_CONTAINER_CREDENTIALS_FULL_URI", base + relative);
     }
     if (!meta_rows.empty()) {
-      save();  // first: a pass that loses a race to a concurrent update leaves no orphaned token
-      store_.write([&](store::Db& db) {
+      // One transaction: a pass that loses a race to a concurrent update leaves no orphaned token.
+      save([&](store::Db& db) {
         store::MetaRepo meta(db);
         for (const auto& [k, v] : meta_rows) meta.put(k, v);
       });
@@ -386,22 +390,6 @@ Outcome Reconciler::task_pass(const std::string& arn) {
       } else {
         sctx.netns_container.clear();
       }
-      std::string image = def.value("image", "");
-      try {
-        if (!runtime_.image_present(image)) {
-          if (!t.doc.contains("pullStartedAt")) {
-            t.doc["pullStartedAt"] = clock().now();
-            save();
-          }
-          std::optional<runtime::RegistryAuth> auth;
-          if (opt_.registry_auth) auth = opt_.registry_auth(image);
-          runtime_.pull_image(image, auth ? &*auth : nullptr);
-        }
-      } catch (const runtime::RuntimeError& e) {
-        fail("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 1 time(s): " +
-                                      std::string(e.what()));
-        break;
-      }
       if (generation != generation_) return {};  // state was reset under this pass
       if (auto cfg = awslogs_config(def)) {
         std::string why = followers_->prepare(log_scope(*cfg), *cfg);
@@ -411,18 +399,65 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         }
       }
       sctx.extra_env = metadata_env(name);
+      runtime::ContainerSpec spec;
       try {
-        auto spec = build_spec(sctx, td, def, overrides, opt_.host_policy);
-        runtime_.create_container(spec);
+        spec = build_spec(sctx, td, def, overrides, opt_.host_policy);
       } catch (const SpecError& e) {
         fail("TaskFailedToStart", e.what());
         break;
-      } catch (const runtime::RuntimeError& e) {
-        if (e.kind == runtime::RuntimeError::Kind::Conflict) continue;  // created by an earlier pass
-        fail("TaskFailedToStart", std::string("CannotCreateContainerError: ") + e.what());
-        break;
       }
-      refresh();
+      // Create first and pull only when the engine lacks the image (its create answers 404): no
+      // image check on the way of every start.
+      const std::string image = def.value("image", "");
+      std::string id;
+      bool conflict = false;
+      for (bool pulled = false; id.empty() && !conflict && t.desired_status == "RUNNING";) {
+        try {
+          id = runtime_.create_container(spec);
+        } catch (const runtime::RuntimeError& e) {
+          if (e.kind == runtime::RuntimeError::Kind::Conflict) {
+            conflict = true;  // created by an earlier pass whose answer was lost: adopted below
+            break;
+          }
+          bool missing_image = false;
+          try {
+            // A 404 may also name a network or a container to join: the image decides.
+            missing_image = !pulled && e.kind == runtime::RuntimeError::Kind::NotFound && !runtime_.image_present(image);
+            if (missing_image) {
+              if (!t.doc.contains("pullStartedAt")) {
+                t.doc["pullStartedAt"] = clock().now();
+                save();
+              }
+              std::optional<runtime::RegistryAuth> auth;
+              if (opt_.registry_auth) auth = opt_.registry_auth(image);
+              runtime_.pull_image(image, auth ? &*auth : nullptr);
+              pulled = true;
+            }
+          } catch (const runtime::RuntimeError& pe) {
+            fail("TaskFailedToStart", "CannotPullContainerError: pull image manifest has been retried 1 time(s): " +
+                                          std::string(pe.what()));
+            break;
+          }
+          if (!missing_image) {
+            fail("TaskFailedToStart", std::string("CannotCreateContainerError: ") + e.what());
+            break;
+          }
+          if (generation != generation_) return {};  // state was reset during the pull
+        }
+      }
+      if (conflict) {
+        refresh();
+        continue;
+      }
+      if (id.empty()) break;  // failed
+      // What the engine just made: no list or inspect needed before starting it.
+      runtime::ContainerState created;
+      created.id = id;
+      created.name = spec.name;
+      created.image = spec.image;
+      created.labels = spec.labels;
+      created.status = "created";
+      actual[name] = created;
     }
     if (t.doc.contains("pullStartedAt") && !t.doc.contains("pullStoppedAt") && t.desired_status == "RUNNING") {
       t.doc["pullStoppedAt"] = clock().now();
@@ -468,6 +503,10 @@ Outcome Reconciler::task_pass(const std::string& arn) {
         runtime_.start_container(it->second.id);
         started = true;
       } catch (const runtime::RuntimeError& e) {
+        if (e.kind == runtime::RuntimeError::Kind::NotFound && !runtime_.inspect_container(it->second.id)) {
+          actual.erase(it);  // removed between create and start: created again on the next pass
+          continue;
+        }
         std::string what = e.what();
         int retries = t.doc["_ecsd"].value("network_retries", 0);
         if (mode == "awsvpc" && what.find("network") != std::string::npos && what.find("not found") != std::string::npos &&
@@ -481,9 +520,17 @@ Outcome Reconciler::task_pass(const std::string& arn) {
           return {0.2};
         }
         fail("TaskFailedToStart", "CannotStartContainerError: " + what);
+        continue;
       }
+      // One inspect of what was started (status, ports, addresses, pid; it may have exited already)
+      // instead of listing the task's containers again; dependents can start in this same pass.
+      if (auto now_state = runtime_.inspect_container(it->second.id)) it->second = *now_state;
+      else actual.erase(it);  // removed meanwhile: created again on the next pass
     }
-    if (started) refresh();
+    if (started) {
+      follow_logs();
+      serve_link_local();
+    }
   }
 
   if (t.desired_status == "RUNNING") {

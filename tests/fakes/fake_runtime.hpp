@@ -1,6 +1,8 @@
 // A fake container runtime for reconciler tests: containers are records that tests move
-// between states by hand (exit, health) instead of processes.
+// between states by hand (exit, health) instead of processes. `calls` logs the engine round trips
+// the real Docker client would make ("list" + one "inspect" per listed container, "list-brief" alone).
 #pragma once
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -17,6 +19,9 @@ class FakeRuntime : public runtime::ContainerRuntime {
   std::map<std::string, runtime::ContainerState> states;  // id -> state
   std::vector<std::string> calls;                          // "create name", "start id", "stop id", ...
   int next_port = 32768;
+  int next_id = 1;
+  /// Called by start_container before it acts (a test can remove the container there).
+  std::function<void(const std::string& id)> on_start;
 
   void check() {
     if (!available) throw runtime::RuntimeError(runtime::RuntimeError::Kind::Unavailable, "engine down");
@@ -24,6 +29,7 @@ class FakeRuntime : public runtime::ContainerRuntime {
   bool ping() override { return available; }
   bool image_present(const std::string& image) override {
     check();
+    calls.push_back("image " + image);
     return images.count(image) > 0;
   }
   void pull_image(const std::string& image, const runtime::RegistryAuth*) override {
@@ -37,7 +43,9 @@ class FakeRuntime : public runtime::ContainerRuntime {
     check();
     for (const auto& [id, st] : states)
       if (st.name == spec.name) throw runtime::RuntimeError(runtime::RuntimeError::Kind::Conflict, "name in use");
-    std::string id = "c" + std::to_string(states.size() + 1);
+    if (!images.count(spec.image))  // as the engine: 404 "No such image", nothing created
+      throw runtime::RuntimeError(runtime::RuntimeError::Kind::NotFound, "No such image: " + spec.image, 404);
+    std::string id = "c" + std::to_string(next_id++);
     specs[id] = spec;
     runtime::ContainerState st;
     st.id = id;
@@ -51,6 +59,9 @@ class FakeRuntime : public runtime::ContainerRuntime {
   }
   void start_container(const std::string& id) override {
     check();
+    if (on_start) on_start(id);
+    if (!states.count(id))
+      throw runtime::RuntimeError(runtime::RuntimeError::Kind::NotFound, "No such container: " + id, 404);
     auto& st = states.at(id);
     st.status = "running";
     if (specs[id].health) st.health = "starting";
@@ -76,12 +87,34 @@ class FakeRuntime : public runtime::ContainerRuntime {
   }
   std::optional<runtime::ContainerState> inspect_container(const std::string& id) override {
     check();
+    calls.push_back("inspect " + id);
     auto it = states.find(id);
     if (it == states.end()) return std::nullopt;
     return it->second;
   }
   std::vector<runtime::ContainerState> list_containers(const std::vector<std::string>& labels) override {
     check();
+    calls.push_back("list");
+    auto out = matching(labels);
+    for (const auto& c : out) calls.push_back("inspect " + c.id);
+    return out;
+  }
+  std::vector<runtime::ContainerState> list_containers_brief(const std::vector<std::string>& labels) override {
+    check();
+    calls.push_back("list-brief");
+    std::vector<runtime::ContainerState> out;
+    for (const auto& full : matching(labels)) {  // what the engine's list has: no exit code, ports, pid...
+      runtime::ContainerState c;
+      c.id = full.id;
+      c.name = full.name;
+      c.image = full.image;
+      c.labels = full.labels;
+      c.status = full.status;
+      out.push_back(c);
+    }
+    return out;
+  }
+  std::vector<runtime::ContainerState> matching(const std::vector<std::string>& labels) const {
     std::vector<runtime::ContainerState> out;
     for (const auto& [id, st] : states) {
       bool match = true;
@@ -119,11 +152,18 @@ class FakeRuntime : public runtime::ContainerRuntime {
   std::string container_stats(const std::string&) override { return "{}"; }
   std::map<std::string, std::string> gateways{{"bridge", "172.17.0.1"}};  // network -> gateway address
   std::string network_gateway(const std::string& name) override {
+    calls.push_back("gateway " + name);
     auto it = gateways.find(name);
     return it == gateways.end() ? "" : it->second;
   }
 
   // --- test controls ---
+  /// @return how many logged calls start with `prefix` ("list", "inspect ", "create ").
+  std::size_t count(const std::string& prefix) const {
+    std::size_t n = 0;
+    for (const auto& c : calls) n += c == prefix || c.rfind(prefix + " ", 0) == 0 ? 1 : 0;
+    return n;
+  }
   void exit(const std::string& id, int code, bool oom = false) {
     auto& st = states.at(id);
     st.status = "exited";

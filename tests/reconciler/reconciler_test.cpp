@@ -6,6 +6,7 @@
 #include "../fakes/fake_runtime.hpp"
 #include "ecsd/common/api_error.hpp"
 #include "ecsd/common/clock.hpp"
+#include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
 #include "ecsd/store/task_repo.hpp"
 
@@ -87,6 +88,126 @@ TEST_F(ReconcilerTest, RunTaskReachesRunningWithLabelsAndDynamicPort) {
   EXPECT_EQ(t["containers"][0]["runtimeId"], id);
   EXPECT_EQ(t["containers"][0]["networkBindings"][0]["hostPort"], 32768);
   EXPECT_EQ(t["containers"][0]["networkBindings"][0]["bindIP"], "127.0.0.1");
+}
+
+TEST_F(ReconcilerTest, TaskStartCostsOneListCreateStartAndInspect) {
+  register_td({web()});
+  std::string arn = run();
+  rt_.calls.clear();
+  rec_->step("task:" + arn);
+  ASSERT_EQ(task(arn)["lastStatus"], "RUNNING");
+  // The pass adopts by label (one list), then uses create's id and start's success: no image check,
+  // no list or inspect between create and start, one inspect after it for ports and pid.
+  EXPECT_EQ(rt_.count("list"), 1u);
+  EXPECT_EQ(rt_.count("create"), 1u);
+  EXPECT_EQ(rt_.count("start"), 1u);
+  EXPECT_EQ(rt_.count("inspect"), 1u);
+  EXPECT_EQ(rt_.count("image"), 0u);
+  EXPECT_EQ(rt_.calls.size(), 4u) << ::testing::PrintToString(rt_.calls);
+  EXPECT_EQ(task(arn)["containers"][0]["networkBindings"][0]["hostPort"], 32768);  // from that inspect
+}
+
+TEST_F(ReconcilerTest, ContainerRemovedBetweenCreateAndStartIsCreatedAgain) {
+  register_td({web()});
+  std::string arn = run();
+  bool removed = false;
+  rt_.on_start = [&](const std::string& id) {
+    if (!removed) rt_.states.erase(id);  // as `docker rm` right after the create
+    removed = true;
+  };
+  rec_->step("task:" + arn);
+  EXPECT_EQ(task(arn)["lastStatus"], "PENDING");
+  EXPECT_EQ(task(arn)["desiredStatus"], "RUNNING");
+  rec_->step("task:" + arn);
+  EXPECT_EQ(task(arn)["lastStatus"], "RUNNING");
+  EXPECT_EQ(rt_.count("create"), 2u);
+  EXPECT_EQ(rt_.states.size(), 1u);
+}
+
+TEST_F(ReconcilerTest, ContainerCreatedByAnEarlierPassIsAdoptedByItsLabelsAndStarted) {
+  register_td({web()});
+  std::string arn = run();
+  rec_->step("task:" + arn);
+  std::string id = rt_.find(arn, "web");
+  ASSERT_FALSE(id.empty());
+  // As if ecsd had been killed between the create and the start.
+  rt_.states[id].status = "created";
+  rt_.states[id].ports.clear();
+  store_.write([&](store::Db& db) {
+    auto row = store::TaskRepo(db).find_by_arn(arn);
+    row->status = "PENDING";
+    store::TaskRepo(db).update(*row, clock_.now());
+  });
+  rec_->step("task:" + arn);
+  EXPECT_EQ(task(arn)["lastStatus"], "RUNNING");
+  EXPECT_EQ(rt_.count("create"), 1u);
+  EXPECT_EQ(rt_.states.size(), 1u);
+  EXPECT_EQ(rt_.states[id].status, "running");
+}
+
+TEST_F(ReconcilerTest, StartDependencyLetsItsDependentStartInTheSamePass) {
+  register_td({{{"name", "side"}, {"image", "busybox:latest"}, {"memory", 16}},
+               web({{"dependsOn", json::array({{{"containerName", "side"}, {"condition", "START"}}})}})});
+  std::string arn = run();
+  rec_->step("task:" + arn);
+  EXPECT_EQ(rt_.states[rt_.find(arn, "side")].status, "running");
+  EXPECT_EQ(rt_.states[rt_.find(arn, "web")].status, "running");
+  EXPECT_EQ(task(arn)["lastStatus"], "RUNNING");
+  // The dependency started first.
+  auto pos = [&](const std::string& c) { return std::find(rt_.calls.begin(), rt_.calls.end(), "start " + rt_.find(arn, c)); };
+  EXPECT_LT(pos("side"), pos("web"));
+}
+
+TEST_F(ReconcilerTest, OrphanCheckReadsLabelsFromTheListWithoutInspecting) {
+  register_td({web()});
+  std::string running = run();
+  rec_->step("task:" + running);
+  std::string stopped = run();
+  rec_->step("task:" + stopped);
+  services::ecs::stop_task(ctx(), {{"cluster", "c"}, {"task", stopped}});
+  rec_->step("task:" + stopped);
+  ASSERT_EQ(task(stopped)["lastStatus"], "STOPPED");  // its exited container stays for the retention
+  runtime::ContainerSpec orphan;
+  orphan.name = "ecs-orphan";
+  orphan.image = "busybox:latest";
+  orphan.labels = {{std::string(domain::kLabelInstance), "inst0123456789ab"},
+                   {std::string(domain::kLabelTaskArn), "arn:aws:ecs:us-east-1:000000000000:task/c/gone"},
+                   {std::string(domain::kLabelContainerName), "web"}};
+  std::string orphan_id = rt_.create_container(orphan);
+  runtime::ContainerSpec other = orphan;  // another daemon's
+  other.name = "ecs-other";
+  other.labels[std::string(domain::kLabelInstance)] = "someoneelse00000";
+  std::string other_id = rt_.create_container(other);
+  rt_.calls.clear();
+  rec_->resync();
+  EXPECT_FALSE(rt_.states.count(orphan_id));
+  EXPECT_TRUE(rt_.states.count(other_id));
+  EXPECT_TRUE(rt_.states.count(rt_.find(running, "web")));
+  EXPECT_TRUE(rt_.states.count(rt_.find(stopped, "web")));
+  EXPECT_EQ(rt_.count("inspect"), 0u) << ::testing::PrintToString(rt_.calls);
+  EXPECT_EQ(rt_.count("list-brief"), 1u);
+}
+
+TEST_F(ReconcilerTest, BridgeGatewayIsLookedUpOnceForSeveralTasks) {
+  Options opt;
+  opt.instance_id = "inst0123456789ab";
+  opt.metadata_endpoint = [](const std::string& address) { return "http://" + address + ":1234"; };
+  rec_ = std::make_unique<Reconciler>(store_, rt_, opt);
+  register_td({web({{"portMappings", json::array()}})});
+  std::string a = run(), b = run();
+  rec_->step("task:" + a);
+  rec_->step("task:" + b);
+  EXPECT_EQ(rt_.count("gateway"), 1u);
+  for (const auto& arn : {a, b}) {
+    bool found = false;
+    for (const auto& kv : rt_.specs[rt_.find(arn, "web")].env)
+      found = found || kv.rfind("ECS_CONTAINER_METADATA_URI_V4=http://172.17.0.1:1234/v4/", 0) == 0;
+    EXPECT_TRUE(found) << arn;
+  }
+  clock_.advance(60);  // remembered for seconds, not for ever
+  std::string c = run();
+  rec_->step("task:" + c);
+  EXPECT_EQ(rt_.count("gateway"), 2u);
 }
 
 TEST_F(ReconcilerTest, MetadataAndCredentialVariablesAreSetAndForgottenWithTheTask) {

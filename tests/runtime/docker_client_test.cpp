@@ -368,6 +368,31 @@ TEST_F(DockerClientTest, ListContainersFiltersByLabelAndInspectsEach) {
   EXPECT_EQ(json::parse(req.param("filters")), json::parse(R"({"label": ["ecsd.cluster=default", "ecsd.task"]})"));
 }
 
+TEST_F(DockerClientTest, ListContainersBriefReadsTheListAloneWithoutInspecting) {
+  engine.set_handler([](const FakeRequest& req) {
+    if (req.path == "/v1.41/containers/json")
+      return FakeResponse::json(200, json::parse(R"([
+        {"Id": "aaa", "Names": ["/ecs-web-1"], "Image": "busybox:latest", "ImageID": "sha256:1",
+         "Labels": {"ecsd.task": "arn:t/1", "ecsd.container": "web"}, "State": "exited",
+         "Status": "Exited (3) 2 seconds ago"},
+        {"Id": "bbb", "Names": ["/ecs-db-1"], "Labels": null, "State": "running"},
+        {"Names": ["/no-id"]}])"));
+    return FakeResponse::message(500, "unexpected " + req.path);
+  });
+  std::vector<ContainerState> list = client.list_containers_brief({"ecsd.instance=i1"});
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].id, "aaa");
+  EXPECT_EQ(list[0].name, "ecs-web-1");
+  EXPECT_EQ(list[0].image, "busybox:latest");
+  EXPECT_EQ(list[0].status, "exited");
+  EXPECT_EQ(list[0].labels.at("ecsd.task"), "arn:t/1");
+  EXPECT_EQ(list[1].name, "ecs-db-1");
+  EXPECT_EQ(list[1].status, "running");
+  EXPECT_TRUE(list[1].labels.empty());
+  ASSERT_EQ(engine.requests().size(), 1u);  // no inspect
+  EXPECT_EQ(json::parse(engine.requests().front().param("filters")), json::parse(R"({"label": ["ecsd.instance=i1"]})"));
+}
+
 // --- images ---
 
 TEST_F(DockerClientTest, ImagePresentAsksForTheImageByName) {

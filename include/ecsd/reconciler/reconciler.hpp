@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <memory>
 #include <mutex>
@@ -74,6 +75,10 @@ class Reconciler {
   void worker();
   void follow_events();
   void resync_loop();
+  /// The IPv4 gateway of engine network `name`, remembered for a few seconds (one engine call less
+  /// per container start); forgotten on a reset and whenever the engine's event stream breaks.
+  std::string network_gateway(const std::string& name);
+  void forget_gateways();
 
   store::Store& store_;
   runtime::ContainerRuntime& runtime_;
@@ -84,6 +89,8 @@ class Reconciler {
   std::atomic<bool> engine_up_{true};
   std::atomic<std::uint64_t> generation_{0};
   std::mutex network_mu_;  // bumped by remove_all_runtime_objects()
+  std::mutex gateway_mu_;
+  std::map<std::string, std::pair<std::string, double>> gateways_;  // network -> (address, monotonic expiry)
   std::vector<std::thread> threads_;
 };
 

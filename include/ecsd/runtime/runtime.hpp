@@ -134,8 +134,12 @@ class ContainerRuntime {
   virtual void remove_container(const std::string& id, bool force) = 0;
   /// @return the container's state, or nullopt when it does not exist.
   virtual std::optional<ContainerState> inspect_container(const std::string& id) = 0;
-  /// @return containers (running and stopped) carrying every label in `labels` ("key" or "key=value").
+  /// @return containers (running and stopped) carrying every label in `labels` ("key" or "key=value"),
+  /// every field as inspect_container() gives it (the Docker client inspects each listed container).
   virtual std::vector<ContainerState> list_containers(const std::vector<std::string>& labels) = 0;
+  /// Like list_containers(), from the engine's list alone (one call, no inspect): only id, name, image,
+  /// labels and status are set; exit code, health, times, ports, addresses and pid are not.
+  virtual std::vector<ContainerState> list_containers_brief(const std::vector<std::string>& labels) = 0;
   /// Creates the network unless one of that name exists. @return its id.
   virtual std::string ensure_network(const NetworkSpec& spec) = 0;
   /// Removes a network. A missing network is not an error.

@@ -322,15 +322,20 @@ std::optional<ContainerState> DockerClient::inspect_container(const std::string&
   return docker::parse_inspect(parse_json(r.body, "inspect container " + id));
 }
 
-std::vector<ContainerState> DockerClient::list_containers(const std::vector<std::string>& labels) {
+std::vector<ContainerState> DockerClient::list_containers_brief(const std::vector<std::string>& labels) {
   Reply r = send({"GET", "/containers/json?all=1&filters=" + docker::url_encode(docker::label_filters(labels))});
   if (r.status != 200) fail(r.status, r.body, "list containers");
-  json j = parse_json(r.body, "list containers");
   std::vector<ContainerState> out;
-  for (const auto& c : j) {
-    if (!c.is_object() || !c.contains("Id") || !c["Id"].is_string()) continue;
+  for (const auto& c : parse_json(r.body, "list containers"))
+    if (c.is_object() && c.contains("Id") && c["Id"].is_string()) out.push_back(docker::parse_summary(c));
+  return out;
+}
+
+std::vector<ContainerState> DockerClient::list_containers(const std::vector<std::string>& labels) {
+  std::vector<ContainerState> out;
+  for (const auto& c : list_containers_brief(labels)) {
     // The summary lacks exit code, health and times; a container removed meanwhile is skipped.
-    if (auto st = inspect_container(c["Id"].get<std::string>())) out.push_back(std::move(*st));
+    if (auto st = inspect_container(c.id)) out.push_back(std::move(*st));
   }
   return out;
 }

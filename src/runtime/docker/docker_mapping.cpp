@@ -188,6 +188,21 @@ ContainerState parse_inspect(const json& j) {
   return st;
 }
 
+ContainerState parse_summary(const json& j) {
+  // {"Id": "...", "Names": ["/ecs-web-1"], "Image": "busybox:latest", "ImageID": "sha256:...",
+  //  "Labels": {...}, "State": "running", "Status": "Up 2 minutes", ...}
+  ContainerState st;
+  st.id = str(j, "Id");
+  if (j.contains("Names") && j["Names"].is_array() && !j["Names"].empty() && j["Names"][0].is_string())
+    st.name = j["Names"][0].get<std::string>();
+  if (!st.name.empty() && st.name.front() == '/') st.name.erase(0, 1);
+  st.image = str(j, "Image");
+  st.image_id = str(j, "ImageID");
+  st.labels = string_map(obj(j, "Labels"));
+  st.status = str(j, "State");
+  return st;
+}
+
 Event parse_event(const json& j) {
   Event e;
   std::string type = str(j, "Type");

@@ -51,6 +51,7 @@ class DockerClient final : public ContainerRuntime {
   std::optional<ContainerState> inspect_container(const std::string& id) override;
   /// Lists by label, then inspects each container so every field matches inspect_container().
   std::vector<ContainerState> list_containers(const std::vector<std::string>& labels) override;
+  std::vector<ContainerState> list_containers_brief(const std::vector<std::string>& labels) override;
   std::string ensure_network(const NetworkSpec& spec) override;
   void remove_network(const std::string& name) override;
   std::vector<std::string> list_networks(const std::vector<std::string>& labels) override;
@@ -106,6 +107,8 @@ namespace docker {
 nlohmann::json create_body(const ContainerSpec& spec);
 /// @return the state from a GET /containers/{id}/json body.
 ContainerState parse_inspect(const nlohmann::json& j);
+/// @return id, name, image, labels and status from one entry of a GET /containers/json body.
+ContainerState parse_summary(const nlohmann::json& j);
 /// @return an event from one /events object (container_id empty when it is not a container event).
 Event parse_event(const nlohmann::json& j);
 /// Engine RFC 3339 time (nanosecond fraction) to epoch seconds; the zero time and junk give 0.
