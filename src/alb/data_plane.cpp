@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ecsd/common/asio.hpp"
+#include "ecsd/common/loop_thread.hpp"
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
 
@@ -1131,23 +1132,8 @@ void DataPlane::Impl::housekeeping_tick() {
   });
 }
 
-// The data plane's own loop: one thread, so a connection's handlers never hop threads.
-struct DataPlane::Worker {
-  asio::io_context io{1};
-  asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
-  std::thread thread;
-  Worker() {
-    thread = std::thread([this] { io.run(); });
-  }
-  void stop() {
-    guard.reset();
-    io.stop();
-    if (thread.joinable()) thread.join();
-  }
-};
-
 DataPlane::DataPlane(asio::io_context& io, store::Store& store, Options options)
-    : worker_(std::make_unique<Worker>()), impl_(std::make_shared<Impl>(io, worker_->io, store, std::move(options))) {}
+    : worker_(std::make_unique<LoopThread>()), impl_(std::make_shared<Impl>(io, worker_->io(), store, std::move(options))) {}
 
 DataPlane::~DataPlane() {
   impl_->stopping = true;

@@ -20,6 +20,7 @@
 #include "ecsd/alb/data_plane.hpp"
 #include "ecsd/domain/elb.hpp"
 #include "ecsd/common/ids.hpp"
+#include "ecsd/common/loop_thread.hpp"
 #include "ecsd/http/server.hpp"
 #include "ecsd/metadata/metadata_server.hpp"
 #include "ecsd/reconciler/reconciler.hpp"
@@ -149,8 +150,7 @@ struct Daemon::Impl {
   asio::io_context io;
   // The API port's connections: one loop per --threads, each run by a thread of its own (see
   // http::Server::run_connections_on). Declared before `server`, so they outlive its connections.
-  std::vector<std::unique_ptr<asio::io_context>> api_loops;
-  std::vector<std::thread> api_threads;
+  std::vector<std::unique_ptr<LoopThread>> api_loops;
   std::unique_ptr<store::Store> store;
   std::unique_ptr<services::Dispatcher> dispatcher;
   std::unique_ptr<runtime::DockerClient> docker;
@@ -245,8 +245,8 @@ Daemon::Daemon(Config cfg) : impl_(std::make_unique<Impl>()) {
   auto* mds = impl_->metadata.get();
   std::vector<asio::io_context*> loops;
   for (int i = 0; i < c.threads; ++i) {
-    impl_->api_loops.push_back(std::make_unique<asio::io_context>(1));
-    loops.push_back(impl_->api_loops.back().get());
+    impl_->api_loops.push_back(std::make_unique<LoopThread>());
+    loops.push_back(&impl_->api_loops.back()->io());
   }
   impl_->server = std::make_unique<http::Server>(impl_->io, c.host, c.port,
                                                  http::make_api_router(*impl_->dispatcher, {[st, rec, mds] {
@@ -304,12 +304,6 @@ int Daemon::run() {
   });
   if (impl_->reconciler) impl_->reconciler->start();
   impl_->alb->start();
-  for (auto& loop : impl_->api_loops) {
-    impl_->api_threads.emplace_back([l = loop.get()] {
-      auto guard = asio::make_work_guard(*l);
-      l->run();
-    });
-  }
   impl_->server->start();
   if (impl_->registry_server) {
     impl_->registry_server->start();
@@ -338,7 +332,6 @@ int Daemon::run() {
   io.run();
   for (auto& t : threads) t.join();
   for (auto& loop : impl_->api_loops) loop->stop();  // connections still open after the grace period
-  for (auto& t : impl_->api_threads) t.join();
   if (impl_->reconciler) impl_->reconciler->stop();
   impl_->metadata.reset();
   {

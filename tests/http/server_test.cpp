@@ -9,29 +9,13 @@
 #include <vector>
 
 #include "ecsd/common/asio.hpp"
+#include "ecsd/common/loop_thread.hpp"
 
 namespace ecsd::http {
 namespace {
 
 using asio::ip::tcp;
 namespace bhttp = beast::http;
-
-struct Loop {
-  asio::io_context io{1};
-  std::thread thread;
-  std::thread::id id;
-  void start() {
-    thread = std::thread([this] {
-      auto guard = asio::make_work_guard(io);
-      io.run();
-    });
-    id = thread.get_id();
-  }
-  ~Loop() {
-    io.stop();
-    if (thread.joinable()) thread.join();
-  }
-};
 
 std::string get(tcp::socket& s, beast::flat_buffer& buf) {
   bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/", 11};
@@ -44,7 +28,7 @@ std::string get(tcp::socket& s, beast::flat_buffer& buf) {
 
 TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) {
   asio::io_context io;
-  Loop a, b;
+  LoopThread a, b;
   std::mutex mu;
   std::vector<std::thread::id> seen;
   Server server(io, "127.0.0.1", 0, [&](const protocol::WireRequest&) {
@@ -55,9 +39,7 @@ TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) 
     r.body = "ok";
     return r;
   });
-  server.run_connections_on({&a.io, &b.io});
-  a.start();
-  b.start();
+  server.run_connections_on({&a.io(), &b.io()});
   server.start();
   std::thread main_loop([&] {
     auto guard = asio::make_work_guard(io);
@@ -84,7 +66,7 @@ TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) 
   EXPECT_NE(seen[3], seen[0]) << "the second connection should be on the other loop";
   for (const auto& id : seen) {
     EXPECT_NE(id, main_id);
-    EXPECT_TRUE(id == a.id || id == b.id);
+    EXPECT_TRUE(id == a.id() || id == b.id());
   }
 }
 

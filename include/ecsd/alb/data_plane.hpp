@@ -16,6 +16,10 @@
 
 #include "ecsd/store/store.hpp"
 
+namespace ecsd {
+class LoopThread;
+}
+
 namespace ecsd::alb {
 
 struct Options {
@@ -40,8 +44,7 @@ class DataPlane {
 
  private:
   struct Impl;
-  struct Worker;  // the thread and loop that listeners and proxied connections run on
-  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<LoopThread> worker_;  // the loop and thread that listeners and proxied connections run on
   std::shared_ptr<Impl> impl_;
 };
 
