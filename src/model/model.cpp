@@ -1,6 +1,7 @@
 // Loads botocore service-2.json models (embedded with .incbin) into compact Shape tables.
 #include "ecsd/model/model.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -10,9 +11,10 @@ namespace ecsd::model {
 using json = nlohmann::ordered_json;
 
 const Member* Shape::find_member(std::string_view n) const {
-  for (const auto& m : members)
-    if (m.name == n) return &m;
-  return nullptr;
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), n,
+                             [&](int i, std::string_view key) { return members[static_cast<std::size_t>(i)].name < key; });
+  if (it == by_name.end() || members[static_cast<std::size_t>(*it)].name != n) return nullptr;
+  return &members[static_cast<std::size_t>(*it)];
 }
 
 struct Service::Pending {
@@ -199,6 +201,11 @@ std::unique_ptr<Service::Body> Service::parse_body(const std::string& name, cons
         mem.required = std::find(required.begin(), required.end(), mem.name) != required.end();
         sh.members.push_back(std::move(mem));
       }
+      sh.by_name.resize(sh.members.size());
+      for (std::size_t i = 0; i < sh.by_name.size(); ++i) sh.by_name[i] = static_cast<int>(i);
+      std::sort(sh.by_name.begin(), sh.by_name.end(), [&](int a, int b) {
+        return sh.members[static_cast<std::size_t>(a)].name < sh.members[static_cast<std::size_t>(b)].name;
+      });
     } else if (sh.type == Type::List) {
       sh.member = ref(j.at("member"));
       sh.member_location_name = str_or(j.at("member"), "locationName");

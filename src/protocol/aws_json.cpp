@@ -28,46 +28,105 @@ json decode_json(const model::Service& svc, const model::Operation& op, std::str
   return in;
 }
 
-json shape_json(const model::Service& svc, int shape_idx, const json& v) {
-  const auto& sh = svc.shape(shape_idx);
-  switch (sh.type) {
-    case Type::Structure: {
-      json out = json::object();
-      if (!v.is_object()) return out;
-      for (const auto& m : sh.members) {
-        auto it = v.find(m.name);
-        if (it == v.end() || it->is_null()) continue;
-        out[m.name] = shape_json(svc, m.shape, *it);
+namespace {
+
+// Writes `v` through a model shape straight into a string: the same JSON that building the shaped
+// document and dumping it gave (keys in byte order, as nlohmann::json's std::map keeps them;
+// strings escaped and invalid UTF-8 replaced by nlohmann's serializer; numbers as it prints them),
+// without the intermediate document.
+class ShapedWriter {
+ public:
+  ShapedWriter(const model::Service& svc, std::string& out)
+      : svc_(svc), out_(out), ser_(nlohmann::detail::output_adapter<char>(out), ' ', json::error_handler_t::replace) {}
+
+  void write(int shape_idx, const json& v) {
+    const auto& sh = svc_.shape(shape_idx);
+    switch (sh.type) {
+      case Type::Structure: {
+        out_ += '{';
+        if (v.is_object()) {
+          // v's keys and sh.by_name are both in byte order: one merge walk finds the members.
+          bool first = true;
+          auto it = v.begin();
+          std::size_t k = 0;
+          while (it != v.end() && k < sh.by_name.size()) {
+            const model::Member& m = sh.members[static_cast<std::size_t>(sh.by_name[k])];
+            int c = it.key().compare(m.name);
+            if (c < 0) {
+              ++it;
+            } else if (c > 0) {
+              ++k;
+            } else {
+              if (!it->is_null()) {
+                if (!first) out_ += ',';
+                first = false;
+                out_ += '"';
+                out_ += m.name;  // model member names are plain identifiers: nothing to escape
+                out_ += "\":";
+                write(m.shape, *it);
+              }
+              ++it;
+              ++k;
+            }
+          }
+        }
+        out_ += '}';
+        return;
       }
-      return out;
-    }
-    case Type::List: {
-      json out = json::array();
-      if (v.is_array())
-        for (const auto& e : v) out.push_back(shape_json(svc, sh.member, e));
-      return out;
-    }
-    case Type::Map: {
-      json out = json::object();
-      if (v.is_object())
-        for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = shape_json(svc, sh.value, it.value());
-      return out;
-    }
-    case Type::Timestamp: {
-      if (v.is_string()) {
+      case Type::List: {
+        out_ += '[';
+        if (v.is_array()) {
+          bool first = true;
+          for (const auto& e : v) {
+            if (!first) out_ += ',';
+            first = false;
+            write(sh.member, e);
+          }
+        }
+        out_ += ']';
+        return;
+      }
+      case Type::Map: {
+        out_ += '{';
+        if (v.is_object()) {
+          bool first = true;
+          for (auto it = v.begin(); it != v.end(); ++it) {
+            if (!first) out_ += ',';
+            first = false;
+            scalar(json(it.key()));
+            out_ += ':';
+            write(sh.value, it.value());
+          }
+        }
+        out_ += '}';
+        return;
+      }
+      case Type::Timestamp: {
         double t = 0;
-        if (parse_iso8601(v.get<std::string>(), t)) return t;
+        if (v.is_string() && parse_iso8601(v.get_ref<const std::string&>(), t)) return scalar(json(t));
+        return scalar(v);
       }
-      return v;
+      default:
+        return scalar(v);
     }
-    default:
-      return v;
   }
-}
+
+ private:
+  void scalar(const json& v) { ser_.dump(v, false, false, 0); }
+
+  const model::Service& svc_;
+  std::string& out_;
+  nlohmann::detail::serializer<json> ser_;
+};
+
+}  // namespace
 
 std::string encode_json(const model::Service& svc, const model::Operation& op, const json& output) {
   if (op.output < 0) return "{}";
-  return shape_json(svc, op.output, output).dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  out.reserve(1024);
+  ShapedWriter(svc, out).write(op.output, output);
+  return out;
 }
 
 std::string encode_json_error(const std::string& code, const std::string& message) {

@@ -164,8 +164,12 @@ void Reconciler::resync() {
   });
   for (const auto& a : tasks) enqueue("task:" + a);
   for (const auto& a : services) enqueue("service:" + a);
-  // Log events past their group's retention go (reads already hide them).
-  store_.write([&](store::Db& db) { store::LogRepo(db).expire(static_cast<std::int64_t>(now * 1000)); });
+  // Log events past their group's retention, and services deleted more than an hour ago, go
+  // (reads already hide both).
+  store_.write([&](store::Db& db) {
+    store::LogRepo(db).expire(static_cast<std::int64_t>(now * 1000));
+    store::ServiceRepo(db).purge_inactive(now - store::kInactiveServiceRetentionSeconds);
+  });
   // Expired STOPPED tasks go, containers included.
   for (const auto& a : expired) {
     try {

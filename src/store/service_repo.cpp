@@ -9,6 +9,9 @@ namespace {
 constexpr const char* kFind =
     "SELECT id, arn, name, status, doc, version, created_at FROM services WHERE cluster_id=? AND name=? "
     "ORDER BY id DESC LIMIT 1";
+constexpr const char* kFindVisible =
+    "SELECT id, arn, name, status, doc, version, created_at FROM services WHERE cluster_id=? AND name=? "
+    "AND (status<>'INACTIVE' OR updated_at>=?) ORDER BY id DESC LIMIT 1";
 constexpr const char* kFindByArn =
     "SELECT id, arn, name, status, doc, version, created_at FROM services WHERE arn=? ORDER BY id DESC LIMIT 1";
 constexpr const char* kInsert =
@@ -29,6 +32,11 @@ constexpr const char* kPurge = "DELETE FROM services WHERE status='INACTIVE' AND
 
 std::optional<Record> ServiceRepo::find(std::int64_t cluster_id, std::string_view name) {
   return detail::one_record(db_.prepare(kFind).bind_all(cluster_id, name));
+}
+
+std::optional<Record> ServiceRepo::find_visible(std::int64_t cluster_id, std::string_view name,
+                                                double inactive_cutoff) {
+  return detail::one_record(db_.prepare(kFindVisible).bind_all(cluster_id, name, inactive_cutoff));
 }
 
 std::optional<Record> ServiceRepo::find_by_arn(std::string_view arn) {

@@ -105,21 +105,39 @@ std::string Stmt::text(int col) const {
   auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
 }
+std::string_view Stmt::text_view(int col) const {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+  return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string_view();
+}
 std::int64_t Stmt::int64(int col) const { return sqlite3_column_int64(s_, col); }
 double Stmt::real(int col) const { return sqlite3_column_double(s_, col); }
 bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
-Txn::Txn(Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+// Prepared once (Db::prepare caches by these addresses) instead of parsed by sqlite3_exec on every
+// transaction: that parsing was 4 % of a RegisterTaskDefinition's CPU.
+namespace {
+constexpr const char* kBegin = "BEGIN IMMEDIATE";
+constexpr const char* kCommit = "COMMIT";
+constexpr const char* kRollback = "ROLLBACK";
+
+void run_now(Db& db, const char* sql) {
+  Stmt& s = db.prepare(sql);
+  s.run();
+  s.reset();
+}
+}  // namespace
+
+Txn::Txn(Db& db) : db_(db) { run_now(db_, kBegin); }
 Txn::~Txn() {
   if (!done_) {
     try {
-      db_.exec("ROLLBACK");
+      run_now(db_, kRollback);
     } catch (...) {
     }
   }
 }
 void Txn::commit() {
-  db_.exec("COMMIT");
+  run_now(db_, kCommit);
   done_ = true;
 }
 

@@ -50,6 +50,8 @@
 // Migration 7 (deployments; layout in deployment_repo.hpp):
 //   service_revisions  id, service_arn, arn (UNIQUE), doc, created_at
 //   service_deployments id, service_arn, arn (UNIQUE), status, doc, version, created_at, updated_at
+// Migration 8: task_definitions rebuilt without UNIQUE(arn); task_definition_families dropped (the
+//   next revision is max(revision) + 1: task definition rows are never deleted).
 // Migrations are append-only; PRAGMA user_version is the number applied.
 #include "ecsd/store/store.hpp"
 
@@ -245,12 +247,28 @@ CREATE TABLE service_deployments (
   doc TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL, updated_at REAL NOT NULL);
 CREATE INDEX service_deployments_by_service ON service_deployments(service_arn, id);
 )sql",
+    // Migration 8: task_definitions without the UNIQUE index on arn (the ARN is a function of the
+    // (account, region, family, revision) key, which find_by_arn uses) and without the per-family
+    // revision counter (rows are never deleted, so the next revision is the family's highest + 1).
+    // A registration writes three B-tree pages to the WAL instead of five.
+    R"sql(
+CREATE TABLE task_definitions_v8 (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, family TEXT NOT NULL, revision INTEGER NOT NULL,
+  arn TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL, registered_at REAL NOT NULL,
+  UNIQUE(account, region, family, revision));
+INSERT INTO task_definitions_v8(id, account, region, family, revision, arn, status, doc, registered_at)
+  SELECT id, account, region, family, revision, arn, status, doc, registered_at FROM task_definitions;
+DROP TABLE task_definitions;
+ALTER TABLE task_definitions_v8 RENAME TO task_definitions;
+DROP TABLE task_definition_families;
+)sql",
 };
 
 constexpr const char* kResetSql = R"sql(
 DELETE FROM tasks; DELETE FROM container_instances;
 DELETE FROM services; DELETE FROM clusters; DELETE FROM task_definitions;
-DELETE FROM task_definition_families; DELETE FROM tags; DELETE FROM account_settings;
+DELETE FROM tags; DELETE FROM account_settings;
 DELETE FROM security_group_rules; DELETE FROM security_groups; DELETE FROM subnets; DELETE FROM vpcs;
 DELETE FROM ec2_tags; DELETE FROM ec2_scopes;
 DELETE FROM targets; DELETE FROM rule_target_groups; DELETE FROM rules; DELETE FROM listeners;

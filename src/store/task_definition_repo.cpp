@@ -1,14 +1,14 @@
 // Task definition rows and revision allocation.
 #include "ecsd/store/task_definition_repo.hpp"
 
+#include "ecsd/common/arn.hpp"
 #include "ecsd/store/repos.hpp"
 
 namespace ecsd::store {
 
 namespace {
 constexpr const char* kNextRevision =
-    "INSERT INTO task_definition_families(account, region, family, last_revision) VALUES(?,?,?,1) "
-    "ON CONFLICT(account, region, family) DO UPDATE SET last_revision=last_revision+1 RETURNING last_revision";
+    "SELECT coalesce(max(revision), 0) + 1 FROM task_definitions WHERE account=? AND region=? AND family=?";
 constexpr const char* kInsert =
     "INSERT INTO task_definitions(account, region, family, revision, arn, status, doc, registered_at) "
     "VALUES(?,?,?,?,?,?,?,?)";
@@ -19,7 +19,8 @@ constexpr const char* kFindLatestActive =
     "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
     "WHERE account=? AND region=? AND family=? AND status='ACTIVE' ORDER BY revision DESC LIMIT 1";
 constexpr const char* kFindByArn =
-    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions WHERE arn=?";
+    "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
+    "WHERE account=? AND region=? AND family=? AND revision=? AND arn=?";
 constexpr const char* kUpdate = "UPDATE task_definitions SET status=?, doc=? WHERE id=?";
 constexpr const char* kListAsc =
     "SELECT id, arn, family, status, doc, 1, registered_at FROM task_definitions "
@@ -58,7 +59,20 @@ std::optional<Record> TaskDefinitionRepo::find_latest_active(const Scope& scope,
 }
 
 std::optional<Record> TaskDefinitionRepo::find_by_arn(std::string_view arn) {
-  return detail::one_record(db_.prepare(kFindByArn).bind_all(arn));
+  // arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<revision>; the key columns
+  // find the row, the arn column confirms it.
+  auto a = arn::parse(arn);
+  constexpr std::string_view kPrefix = "task-definition/";
+  if (!a || a->resource.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  std::string_view family_rev = std::string_view(a->resource).substr(kPrefix.size());
+  auto colon = family_rev.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view rev = family_rev.substr(colon + 1);
+  if (rev.empty() || rev.size() > 9 || rev.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return detail::one_record(db_.prepare(kFindByArn)
+                                .bind_all(a->account, a->region, family_rev.substr(0, colon),
+                                          std::stoi(std::string(rev)), arn));
 }
 
 void TaskDefinitionRepo::update(Record& r) { db_.prepare(kUpdate).bind_all(r.status, r.doc.dump(), r.id).run(); }

@@ -68,6 +68,34 @@ TEST(AwsJsonTest, EncodeWritesTimestampsAsEpochSeconds) {
   EXPECT_DOUBLE_EQ(j["taskDefinition"]["registeredAt"].get<double>(), 1767225600.5);
 }
 
+// The encoder writes the shaped output straight into the body; this pins the bytes it writes:
+// keys in byte order at every level, lists in order, maps with their keys escaped, strings escaped
+// (quotes, backslashes, control characters) and invalid UTF-8 replaced by U+FFFD, nulls and unknown members
+// dropped, a structure that is not an object written as {}.
+TEST(AwsJsonTest, EncodeWritesCompactJsonWithSortedKeysAndEscapedStrings) {
+  json container = {{"name", "we\"b\\1\n"},
+                    {"image", "busybox"},
+                    {"essential", true},
+                    {"memory", 128},
+                    {"dockerLabels", {{"b\"key", "2"}, {"a", "1"}}},
+                    {"environment", json::array({{{"value", "x"}, {"name", "N"}}, json()})},
+                    {"portMappings", "not a list"},
+                    {"unknown", {{"x", 1}}},
+                    {"cpu", nullptr}};
+  json out = {{"taskDefinition",
+               {{"family", "web\x01"},
+                {"revision", 3},
+                {"registeredAt", 1767225600.25},
+                {"containerDefinitions", json::array({container})},
+                {"runtimePlatform", "oops"}}},
+              {"tags", json::array({{{"key", "k\xff"}, {"value", "v"}}})}};
+  EXPECT_EQ(encode_json(ecs(), op("DescribeTaskDefinition"), out),
+            R"({"tags":[{"key":"k)" "\xEF\xBF\xBD" R"(","value":"v"}],"taskDefinition":{"containerDefinitions":[{"dockerLabels":)"
+            R"({"a":"1","b\"key":"2"},"environment":[{"name":"N","value":"x"},{}],"essential":true,"image":"busybox",)"
+            R"("memory":128,"name":"we\"b\\1\n","portMappings":[]}],"family":"web\u0001","registeredAt":1767225600.25,)"
+            R"("revision":3,"runtimePlatform":{}}})");
+}
+
 TEST(AwsJsonTest, ErrorBodyIsWhatBotocoreParses) {
   EXPECT_EQ(json::parse(encode_json_error("ClusterNotFoundException", "Cluster not found.")),
             json({{"__type", "ClusterNotFoundException"}, {"message", "Cluster not found."}}));

@@ -8,6 +8,8 @@
 #include "ecsd/common/clock.hpp"
 #include "ecsd/domain/tasks.hpp"
 #include "ecsd/services/ecs/ecs.hpp"
+#include "ecsd/store/cluster_repo.hpp"
+#include "ecsd/store/service_repo.hpp"
 #include "ecsd/store/task_repo.hpp"
 
 namespace ecsd::reconciler {
@@ -417,6 +419,28 @@ TEST_F(ReconcilerTest, ServiceScalesDownLeastProgressedFirstAndDrainsOnDelete) {
   for (const auto& a : arns) rec_->step("task:" + a);
   rec_->step(svc);
   EXPECT_EQ(service("s")["status"], "INACTIVE");
+}
+
+TEST_F(ReconcilerTest, ResyncDeletesServicesInactiveForMoreThanAnHour) {
+  register_td({web({{"portMappings", json::array()}})});
+  services::ecs::create_service(ctx(), {{"cluster", "c"}, {"serviceName", "s"}, {"taskDefinition", "web"},
+                                        {"desiredCount", 0}});
+  services::ecs::delete_service(ctx(), {{"cluster", "c"}, {"service", "s"}});
+  rec_->step("service:arn:aws:ecs:us-east-1:000000000000:service/c/s");
+  ASSERT_EQ(service("s")["status"], "INACTIVE");
+  auto rows = [&] {
+    return store_.read([&](store::Db& db) {
+      auto cluster = store::ClusterRepo(db).find({"000000000000", "us-east-1"}, "c");
+      return store::ServiceRepo(db).find(cluster->id, "s").has_value();
+    });
+  };
+  clock_.advance(3000);
+  rec_->resync();
+  EXPECT_TRUE(rows());
+  EXPECT_EQ(service("s")["status"], "INACTIVE");
+  clock_.advance(700);
+  rec_->resync();
+  EXPECT_FALSE(rows());
 }
 
 TEST_F(ReconcilerTest, ServiceWaitsForCapacityWithEcsEvent) {

@@ -27,7 +27,7 @@ Record cluster(const std::string& name) {
 
 TEST(StoreTest, MigrationsApplyOnOpen) {
   Store s(":memory:");
-  EXPECT_EQ(s.schema_version(), 7);  // 1-4, logs (5), ECR (6), deployments (7)
+  EXPECT_EQ(s.schema_version(), 8);  // 1-4, logs (5), ECR (6), deployments (7), task definitions (8)
 }
 
 TEST(StoreTest, FileDatabaseUsesWalAndSurvivesReopen) {
@@ -97,15 +97,106 @@ TEST(StoreTest, ClustersAreScopedByAccountAndRegion) {
   });
 }
 
+Record task_definition(const Scope& scope, const std::string& family, int revision) {
+  Record r;
+  r.name = family;
+  r.arn = "arn:aws:ecs:" + scope.region + ":" + scope.account + ":task-definition/" + family + ":" +
+          std::to_string(revision);
+  r.status = "ACTIVE";
+  r.doc = {{"family", family}, {"revision", revision}};
+  r.created_at = 1;
+  return r;
+}
+
 TEST(StoreTest, TaskDefinitionRevisionsAreNeverReused) {
   Store s(":memory:");
-  s.write([](Db& db) {
+  const Scope eu{"000000000000", "eu-west-1"};
+  s.write([&](Db& db) {
     TaskDefinitionRepo repo(db);
     EXPECT_EQ(repo.next_revision(kScope, "web"), 1);
+    Record r = task_definition(kScope, "web", 1);
+    repo.insert(kScope, 1, r);
     EXPECT_EQ(repo.next_revision(kScope, "web"), 2);
+    Record r2 = task_definition(kScope, "web", 2);
+    repo.insert(kScope, 2, r2);
+    // A deleted revision keeps its row, so its number stays taken.
+    r2.status = "DELETE_IN_PROGRESS";
+    repo.update(r2);
+    EXPECT_EQ(repo.next_revision(kScope, "web"), 3);
     EXPECT_EQ(repo.next_revision(kScope, "api"), 1);
-    EXPECT_EQ(repo.next_revision({"000000000000", "eu-west-1"}, "web"), 1);
+    EXPECT_EQ(repo.next_revision(eu, "web"), 1);
   });
+}
+
+TEST(StoreTest, TaskDefinitionFoundByArnOnlyInItsOwnScope) {
+  Store s(":memory:");
+  s.write([&](Db& db) {
+    TaskDefinitionRepo repo(db);
+    Record r = task_definition(kScope, "web", 1);
+    repo.insert(kScope, 1, r);
+    auto found = repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:task-definition/web:1");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->id, r.id);
+    EXPECT_EQ(found->doc["revision"], 1);
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:eu-west-1:000000000000:task-definition/web:1"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:us-east-1:111111111111:task-definition/web:1"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws-cn:ecs:us-east-1:000000000000:task-definition/web:1"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:task-definition/web:2"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:task-definition/web"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:task-definition/web:x"));
+    EXPECT_FALSE(repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:service/c/web:1"));
+    EXPECT_FALSE(repo.find_by_arn("web:1"));
+    EXPECT_FALSE(repo.find_by_arn(""));
+  });
+}
+
+// Migration 8 rebuilds task_definitions and drops the family counters: a store written by an
+// earlier ecsd keeps its task definitions, and revisions continue after the highest one.
+TEST(StoreTest, Migration8KeepsTaskDefinitionsOfAnOlderStore) {
+  auto dir = std::filesystem::temp_directory_path() / ("ecsd-store-m8-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "ecsd.db").string();
+  {
+    // The two tables as migration 1 made them, at schema version 7 (the tables of migrations 2-7
+    // are not touched by migration 8).
+    Db old(path);
+    old.exec(R"sql(
+CREATE TABLE task_definitions (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL, region TEXT NOT NULL, family TEXT NOT NULL, revision INTEGER NOT NULL,
+  arn TEXT NOT NULL UNIQUE, status TEXT NOT NULL, doc TEXT NOT NULL, registered_at REAL NOT NULL,
+  UNIQUE(account, region, family, revision));
+CREATE TABLE task_definition_families (
+  account TEXT NOT NULL, region TEXT NOT NULL, family TEXT NOT NULL, last_revision INTEGER NOT NULL,
+  PRIMARY KEY(account, region, family));
+INSERT INTO task_definitions VALUES
+  (1, '000000000000', 'us-east-1', 'web', 1, 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1',
+   'INACTIVE', '{"family":"web","revision":1}', 1),
+  (7, '000000000000', 'us-east-1', 'web', 2, 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:2',
+   'ACTIVE', '{"family":"web","revision":2}', 2);
+INSERT INTO task_definition_families VALUES ('000000000000', 'us-east-1', 'web', 2);
+PRAGMA user_version=7;
+)sql");
+  }
+  {
+    Store s(path);
+    EXPECT_EQ(s.schema_version(), 8);
+    s.write([&](Db& db) {
+      TaskDefinitionRepo repo(db);
+      auto web2 = repo.find_by_arn("arn:aws:ecs:us-east-1:000000000000:task-definition/web:2");
+      ASSERT_TRUE(web2);
+      EXPECT_EQ(web2->id, 7);
+      EXPECT_EQ(web2->status, "ACTIVE");
+      EXPECT_EQ(web2->doc["revision"], 2);
+      EXPECT_EQ(repo.find(kScope, "web", 1)->status, "INACTIVE");
+      EXPECT_EQ(repo.next_revision(kScope, "web"), 3);
+      auto& st = db.prepare("SELECT count(*) FROM sqlite_master WHERE name='task_definition_families'");
+      ASSERT_TRUE(st.step());
+      EXPECT_EQ(st.int64(0), 0);
+      st.reset();
+    });
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StoreTest, TaskDefinitionListingOrdersAndFilters) {

@@ -29,7 +29,8 @@ struct Member {
 struct Shape {
   std::string name;
   Type type = Type::String;
-  std::vector<Member> members;        // structures
+  std::vector<Member> members;        // structures, in model order
+  std::vector<int> by_name;           // structures: indexes into members, sorted by name
   int member = -1;                    // lists: element shape
   std::string member_location_name;   // lists: element name in XML ("member" by default)
   int key = -1, value = -1;           // maps

@@ -24,7 +24,4 @@ std::string encode_json(const model::Service& svc, const model::Operation& op, c
 /// @return the error body botocore parses: {"__type": code, "message": message}.
 std::string encode_json_error(const std::string& code, const std::string& message);
 
-/// Shapes `v` through shape `shape` (shared with tests and other encoders).
-nlohmann::json shape_json(const model::Service& svc, int shape, const nlohmann::json& v);
-
 }  // namespace ecsd::protocol

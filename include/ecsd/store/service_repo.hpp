@@ -9,11 +9,17 @@
 
 namespace ecsd::store {
 
+/// How long a deleted (INACTIVE) service stays describable, as in ECS.
+inline constexpr double kInactiveServiceRetentionSeconds = 3600;
+
 class ServiceRepo {
  public:
   explicit ServiceRepo(Db& db) : db_(db) {}
   /// @return the newest service of that name in the cluster (any status).
   std::optional<Record> find(std::int64_t cluster_id, std::string_view name);
+  /// find(), except that an INACTIVE service last updated before `inactive_cutoff` counts as gone
+  /// (what DescribeServices shows before the resync's purge_inactive has deleted it).
+  std::optional<Record> find_visible(std::int64_t cluster_id, std::string_view name, double inactive_cutoff);
   /// @return the newest service with that ARN (any status).
   std::optional<Record> find_by_arn(std::string_view arn);
   void insert(const Scope& scope, std::int64_t cluster_id, Record& r, double now);

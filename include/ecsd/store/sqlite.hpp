@@ -71,6 +71,9 @@ class Stmt {
   void reset();
 
   std::string text(int col) const;
+  /// The column's text in SQLite's buffer: valid until the next step(), reset() or column access
+  /// of another type on this column.
+  std::string_view text_view(int col) const;
   std::int64_t int64(int col) const;
   double real(int col) const;
   bool is_null(int col) const;

@@ -1,5 +1,5 @@
-// Task definitions: one row per revision; `name` is the family. Revision numbers are
-// allocated per family from task_definition_families and never reused.
+// Task definitions: one row per revision; `name` is the family. Rows are never deleted (a
+// deleted revision stays as DELETE_IN_PROGRESS), so revision numbers are never reused.
 #pragma once
 #include <optional>
 #include <string>
@@ -21,13 +21,15 @@ struct TaskDefinitionQuery {
 class TaskDefinitionRepo {
  public:
   explicit TaskDefinitionRepo(Db& db) : db_(db) {}
-  /// Allocates the next revision of `family` (1 for a new family).
+  /// @return the next revision of `family`: its highest + 1 (1 for a new family). Call it in the
+  /// write transaction that inserts that revision.
   int next_revision(const Scope& scope, std::string_view family);
   /// Inserts revision `revision` of family `r.name`.
   void insert(const Scope& scope, int revision, Record& r);
   std::optional<Record> find(const Scope& scope, std::string_view family, int revision);
   /// @return the newest ACTIVE revision of `family`.
   std::optional<Record> find_latest_active(const Scope& scope, std::string_view family);
+  /// @return the revision an ARN names (looked up by its account, region, family and revision).
   std::optional<Record> find_by_arn(std::string_view arn);
   /// Writes status and doc of `r`.
   void update(Record& r);

@@ -15,9 +15,6 @@ namespace ecsd::services::ecs {
 
 namespace {
 
-// How long a deleted (INACTIVE) service stays describable.
-constexpr double kInactiveRetentionSeconds = 3600;
-
 [[noreturn]] void invalid(const std::string& msg) { throw ApiError("InvalidParameterException", msg); }
 
 std::string service_name(const std::string& name_or_arn) {
@@ -236,12 +233,13 @@ json describe_services(RequestContext& ctx, const json& in) {
   if (refs.size() > 10) invalid("The maximum number of services that can be described at once is 10.");
   bool include_tags = false;
   for (const auto& i : in.value("include", json::array())) include_tags |= i == "TAGS";
-  return ctx.store.write([&](store::Db& db) {
-    store::ServiceRepo(db).purge_inactive(ctx.now - kInactiveRetentionSeconds);
+  return ctx.store.read([&](store::Db& db) {
     store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
     json out = {{"services", json::array()}, {"failures", json::array()}};
+    store::ServiceRepo repo(db);
     for (const auto& ref : refs) {
-      auto s = find_service(db, cluster, ref.get<std::string>());
+      auto s = repo.find_visible(cluster.id, service_name(ref.get<std::string>()),
+                                 ctx.now - store::kInactiveServiceRetentionSeconds);
       if (s) out["services"].push_back(view(db, *s, include_tags));
       else out["failures"].push_back(
           {{"arn", service_arn(ctx, cluster.name, service_name(ref.get<std::string>()))}, {"reason", "MISSING"}});

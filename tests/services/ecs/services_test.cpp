@@ -342,6 +342,21 @@ TEST_F(ServicesTest, DeletedServiceStaysDescribableAsInactive) {
   EXPECT_EQ(out["failures"][0]["reason"], "MISSING");
 }
 
+TEST_F(ServicesTest, DeletedServiceIsMissingAnHourAfterItWentInactive) {
+  create("api", {{"desiredCount", 0}});
+  remove_and_drain("api");  // INACTIVE at kNow
+  ctx_.now = kNow + 3599;
+  EXPECT_EQ(describe({"api"})["services"].size(), 1u);
+  ctx_.now = kNow + 3601;
+  json out = describe({"api"});
+  EXPECT_EQ(out["services"], json::array());
+  ASSERT_EQ(out["failures"].size(), 1u);
+  EXPECT_EQ(out["failures"][0]["reason"], "MISSING");
+  // A new service of the same name is found, not the expired one.
+  create("api", {{"desiredCount", 0}});
+  EXPECT_EQ(describe({"api"})["services"][0]["status"], "ACTIVE");
+}
+
 TEST_F(ServicesTest, DeleteServiceTwiceFails) {
   create("api", {{"desiredCount", 0}});
   remove_and_drain("api");
