@@ -8,6 +8,8 @@ namespace ecsd::store {
 namespace {
 constexpr const char* kFindByName =
     "SELECT id, arn, name, status, doc, version, created_at FROM clusters WHERE account=? AND region=? AND name=?";
+constexpr const char* kFindKeyByName =
+    "SELECT id, arn, name, status, '{}', version, created_at FROM clusters WHERE account=? AND region=? AND name=?";
 constexpr const char* kFindByArn =
     "SELECT id, arn, name, status, doc, version, created_at FROM clusters WHERE arn=?";
 constexpr const char* kInsert =
@@ -21,6 +23,10 @@ constexpr const char* kListActive =
 
 std::optional<Record> ClusterRepo::find(const Scope& scope, std::string_view name) {
   return detail::one_record(db_.prepare(kFindByName).bind_all(scope.account, scope.region, name));
+}
+
+std::optional<Record> ClusterRepo::find_key(const Scope& scope, std::string_view name) {
+  return detail::one_record(db_.prepare(kFindKeyByName).bind_all(scope.account, scope.region, name));
 }
 
 std::optional<Record> ClusterRepo::find_by_arn(std::string_view arn) {

@@ -97,6 +97,24 @@ TEST(StoreTest, ClustersAreScopedByAccountAndRegion) {
   });
 }
 
+TEST(StoreTest, ClusterKeyHasTheRowWithoutItsDocument) {
+  Store s(":memory:");
+  Record r = cluster("c1");
+  s.write([&](Db& db) { ClusterRepo(db).insert(kScope, r); });
+  s.read([&](Db& db) {
+    ClusterRepo repo(db);
+    auto key = repo.find_key(kScope, "c1");
+    ASSERT_TRUE(key);
+    EXPECT_EQ(key->id, r.id);
+    EXPECT_EQ(key->arn, r.arn);
+    EXPECT_EQ(key->name, "c1");
+    EXPECT_EQ(key->status, "ACTIVE");
+    EXPECT_EQ(key->doc, nlohmann::json::object());
+    EXPECT_FALSE(repo.find_key({"000000000000", "eu-west-1"}, "c1"));
+    EXPECT_EQ(repo.find(kScope, "c1")->doc["clusterName"], "c1");
+  });
+}
+
 Record task_definition(const Scope& scope, const std::string& family, int revision) {
   Record r;
   r.name = family;

@@ -12,6 +12,8 @@ class ClusterRepo {
  public:
   explicit ClusterRepo(Db& db) : db_(db) {}
   std::optional<Record> find(const Scope& scope, std::string_view name);
+  /// find() without the document: `doc` is an empty object (no JSON parse of the stored one).
+  std::optional<Record> find_key(const Scope& scope, std::string_view name);
   std::optional<Record> find_by_arn(std::string_view arn);
   /// Inserts `r` (sets id, version 1).
   void insert(const Scope& scope, Record& r);

@@ -32,6 +32,13 @@ store::Record require_cluster(store::Db& db, const RequestContext& ctx, const st
   return *c;
 }
 
+store::Record require_cluster_key(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn) {
+  if (!in_scope(ctx, name_or_arn)) throw ApiError("ClusterNotFoundException", "Cluster not found.");
+  auto c = store::ClusterRepo(db).find_key(ctx.scope, cluster_name(name_or_arn));
+  if (!c || c->status != "ACTIVE") throw ApiError("ClusterNotFoundException", "Cluster not found.");
+  return *c;
+}
+
 std::optional<store::Record> find_task_definition(store::Db& db, const RequestContext& ctx, const std::string& ref) {
   store::TaskDefinitionRepo repo(db);
   std::string family_rev = ref;

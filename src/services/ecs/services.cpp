@@ -61,8 +61,8 @@ std::optional<store::Record> find_service(store::Db& db, const store::Record& cl
   return store::ServiceRepo(db).find(cluster.id, service_name(ref));
 }
 
-json view(store::Db& db, const store::Record& s, bool include_tags) {
-  json out = s.doc;
+json view(store::Db& db, store::Record&& s, bool include_tags) {
+  json out = std::move(s.doc);
   if (include_tags) out["tags"] = tags_json(store::TagRepo(db).get(s.arn));
   return out;
 }
@@ -234,13 +234,13 @@ json describe_services(RequestContext& ctx, const json& in) {
   bool include_tags = false;
   for (const auto& i : in.value("include", json::array())) include_tags |= i == "TAGS";
   return ctx.store.read([&](store::Db& db) {
-    store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
+    store::Record cluster = require_cluster_key(db, ctx, in.value("cluster", ""));
     json out = {{"services", json::array()}, {"failures", json::array()}};
     store::ServiceRepo repo(db);
     for (const auto& ref : refs) {
       auto s = repo.find_visible(cluster.id, service_name(ref.get<std::string>()),
                                  ctx.now - store::kInactiveServiceRetentionSeconds);
-      if (s) out["services"].push_back(view(db, *s, include_tags));
+      if (s) out["services"].push_back(view(db, std::move(*s), include_tags));
       else out["failures"].push_back(
           {{"arn", service_arn(ctx, cluster.name, service_name(ref.get<std::string>()))}, {"reason", "MISSING"}});
     }
@@ -255,7 +255,7 @@ json list_services(RequestContext& ctx, const json& in) {
   std::string launch_type = in.value("launchType", "");
   std::string scheduling = in.value("schedulingStrategy", "");
   return ctx.store.read([&](store::Db& db) {
-    store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
+    store::Record cluster = require_cluster_key(db, ctx, in.value("cluster", ""));
     json out = {{"serviceArns", json::array()}};
     store::ServiceRepo repo(db);
     // Filters apply before paging; fetch in batches until the page is full.

@@ -230,7 +230,7 @@ json register_task_definition(RequestContext& ctx, const json& in) {
     r.doc = std::move(td);
     repo.insert(ctx.scope, revision, r);
     store::TagRepo(db).put(r.arn, tags);
-    return json{{"taskDefinition", r.doc}, {"tags", tags_json(tags)}};
+    return json{{"taskDefinition", std::move(r.doc)}, {"tags", tags_json(tags)}};
   });
 }
 

@@ -138,7 +138,7 @@ json describe_tasks(RequestContext& ctx, const json& in) {
   bool include_tags = false;
   for (const auto& i : in.value("include", json::array())) include_tags |= i == "TAGS";
   return ctx.store.read([&](store::Db& db) {
-    store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
+    store::Record cluster = require_cluster_key(db, ctx, in.value("cluster", ""));
     store::TaskRepo repo(db);
     json out = {{"tasks", json::array()}, {"failures", json::array()}};
     for (const auto& ref : refs) {
@@ -155,7 +155,7 @@ json list_tasks(RequestContext& ctx, const json& in) {
   int limit = in.value("maxResults", 100);
   if (limit < 1 || limit > 100) invalid("maxResults must be between 1 and 100.");
   return ctx.store.read([&](store::Db& db) {
-    store::Record cluster = require_cluster(db, ctx, in.value("cluster", ""));
+    store::Record cluster = require_cluster_key(db, ctx, in.value("cluster", ""));
     store::TaskQuery q;
     q.cluster_id = cluster.id;
     q.family = in.value("family", "");

@@ -86,6 +86,9 @@ std::string cluster_arn(const RequestContext& ctx, const std::string& name);
 bool in_scope(const RequestContext& ctx, const std::string& name_or_arn);
 /// @return the ACTIVE cluster named by `name_or_arn`. @throws ClusterNotFoundException.
 store::Record require_cluster(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn);
+/// require_cluster() without the cluster's document (`doc` is an empty object): for handlers that
+/// need only its id, name and ARN, such as the read paths clients poll.
+store::Record require_cluster_key(store::Db& db, const RequestContext& ctx, const std::string& name_or_arn);
 /// Resolves "family", "family:revision" or an ARN. @return nullopt when it does not exist.
 std::optional<store::Record> find_task_definition(store::Db& db, const RequestContext& ctx, const std::string& ref);
 /// ECS tags ([{key, value}]) to store tags, validating the rules ECS applies.
