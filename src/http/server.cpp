@@ -17,12 +17,22 @@ using asio::use_awaitable;
 struct Server::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io, RequestHandler h, Limits l) : io(io), acceptor(io), handler(std::move(h)), limits(l) {}
 
-  // A connection, registered so stop() can close it when it is between requests.
+  // A connection, registered so stop() can close it when it is between requests and the sweep can
+  // end it when its deadline passes.
   struct Conn {
-    beast::tcp_stream stream;
+    tcp::socket socket;
     bool busy = false;
-    explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+    // Steady-clock milliseconds by which the current read or write must finish; 0 while the
+    // handler runs. Written on the connection's executor, read by the sweep.
+    std::atomic<std::int64_t> deadline_ms{0};
+    explicit Conn(tcp::socket s) : socket(std::move(s)) {}
   };
+
+  static std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  static void expires_after(Conn& c, int seconds) { c.deadline_ms = steady_ms() + seconds * 1000LL; }
 
   asio::io_context& io;
   tcp::acceptor acceptor;
@@ -36,16 +46,33 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   // hand-over between threads (futex wake-ups) per request.
   std::vector<asio::io_context*> conn_loops;
   std::size_t next_loop = 0;
-  // A 1-second tick on each connection loop. Asio reprograms a loop's timerfd whenever a new timer
-  // becomes its earliest; with this tick always due first, the per-operation read and write
-  // timeouts of a request (seconds away) never are, which saves three timerfd_settime calls per
-  // request.
-  std::vector<std::unique_ptr<asio::steady_timer>> ticks;
+  // Read and write timeouts are coarse deadlines that this once-a-second sweep (on the server's
+  // io_context) enforces, not a timer per operation: arming and cancelling a timer for each read
+  // and write cost a queued cancellation handler each, and a timerfd_settime system call whenever
+  // the new timer became the loop's earliest (three per request; under a hypervisor each one
+  // exits to it).
+  asio::steady_timer sweep_timer{asio::make_strand(io)};  // a strand: io may be run by several threads
 
-  void tick(asio::steady_timer& t) {
-    t.expires_after(std::chrono::seconds(1));
-    t.async_wait([self = shared_from_this(), &t](const beast::error_code& ec) {
-      if (!ec && !self->stopping) self->tick(t);
+  void sweep() {
+    std::int64_t now = steady_ms();
+    {
+      std::lock_guard lock(mu);
+      for (const auto& conn : conns) {
+        std::int64_t d = conn->deadline_ms.load(std::memory_order_relaxed);
+        if (d == 0 || now < d) continue;
+        // Checked again on the connection's executor: the operation may have finished meanwhile.
+        asio::post(conn->socket.get_executor(), [conn] {
+          std::int64_t due = conn->deadline_ms.load(std::memory_order_relaxed);
+          if (due == 0 || steady_ms() < due) return;
+          beast::error_code ec;
+          conn->socket.shutdown(tcp::socket::shutdown_both, ec);  // a read or write queued next fails too
+          conn->socket.cancel(ec);
+        });
+      }
+    }
+    sweep_timer.expires_after(std::chrono::seconds(1));
+    sweep_timer.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+      if (!ec && !self->stopping) self->sweep();
     });
   }
 
@@ -71,7 +98,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         std::lock_guard lock(mu);
         conns.insert(conn);
       }
-      auto executor = conn->stream.get_executor();
+      auto executor = conn->socket.get_executor();
       asio::co_spawn(executor, session(conn), asio::detached);
     }
   }
@@ -113,16 +140,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     res.body() = protocol::encode_json_error(code, message);
     res.keep_alive(false);
     res.prepare_payload();
-    conn->stream.expires_after(std::chrono::seconds(limits.write_timeout_seconds));
+    expires_after(*conn, limits.write_timeout_seconds);
     beast::error_code ec;
-    co_await beast::http::async_write(conn->stream, res, asio::redirect_error(use_awaitable, ec));
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_await beast::http::async_write(conn->socket, res, asio::redirect_error(use_awaitable, ec));
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
     std::array<char, 64 * 1024> sink;
     std::size_t drained = 0;
-    conn->stream.expires_after(std::chrono::seconds(5));
+    expires_after(*conn, 5);
     while (drained < 256u * 1024 * 1024) {
       beast::error_code rec;
-      std::size_t n = co_await conn->stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, rec));
+      std::size_t n = co_await conn->socket.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, rec));
       if (rec) break;
       drained += n;
     }
@@ -135,9 +162,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       beast::http::request_parser<beast::http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
       parser.body_limit(limits.body_bytes);
-      conn->stream.expires_after(std::chrono::seconds(limits.read_timeout_seconds));
+      expires_after(*conn, limits.read_timeout_seconds);
       beast::error_code ec;
-      co_await beast::http::async_read(conn->stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      co_await beast::http::async_read(conn->socket, buffer, parser, asio::redirect_error(use_awaitable, ec));
       if (ec == beast::http::error::body_limit) {
         co_await refuse(conn, beast::http::status::payload_too_large, "SerializationException",
                         "Request body is larger than the limit of " + std::to_string(limits.body_bytes) + " bytes.");
@@ -156,6 +183,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       }
       if (ec) break;  // end of stream, timeout or cancellation
       conn->busy = true;
+      conn->deadline_ms = 0;
       auto req = parser.release();
       bool keep_alive = req.keep_alive() && !stopping;
       protocol::WireResponse wire;
@@ -168,15 +196,16 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         wire.body = R"({"__type":"InternalFailure","message":"internal error"})";
       }
       auto res = from_wire(std::move(wire), req.version(), keep_alive && !stopping);
-      conn->stream.expires_after(std::chrono::seconds(limits.write_timeout_seconds));
+      expires_after(*conn, limits.write_timeout_seconds);
       beast::error_code wec;
-      co_await beast::http::async_write(conn->stream, res, asio::redirect_error(use_awaitable, wec));
+      co_await beast::http::async_write(conn->socket, res, asio::redirect_error(use_awaitable, wec));
       conn->busy = false;
       if (wec || !res.keep_alive()) break;
     }
     beast::error_code ec;
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn->stream.socket().close(ec);
+    conn->deadline_ms = 0;
+    conn->socket.shutdown(tcp::socket::shutdown_send, ec);
+    conn->socket.close(ec);
     std::lock_guard lock(mu);
     conns.erase(conn);
   }
@@ -209,10 +238,7 @@ unsigned short Server::port() const { return impl_->acceptor.local_endpoint().po
 void Server::run_connections_on(std::vector<asio::io_context*> loops) { impl_->conn_loops = std::move(loops); }
 
 void Server::start() {
-  for (auto* loop : impl_->conn_loops) {
-    auto& t = *impl_->ticks.emplace_back(std::make_unique<asio::steady_timer>(*loop));
-    asio::post(*loop, [impl = impl_, &t] { impl->tick(t); });
-  }
+  asio::post(impl_->sweep_timer.get_executor(), [impl = impl_] { impl->sweep(); });
   asio::co_spawn(impl_->acceptor.get_executor(), impl_->accept_loop(), asio::detached);
 }
 
@@ -223,12 +249,13 @@ void Server::stop() {
     beast::error_code ec;
     impl->acceptor.close(ec);
   });
-  for (auto& t : impl->ticks) asio::post(t->get_executor(), [impl, t = t.get()] { t->cancel(); });
+  asio::post(impl->sweep_timer.get_executor(), [impl] { impl->sweep_timer.cancel(); });
   std::lock_guard lock(impl->mu);
   for (const auto& conn : impl->conns) {
     // Idle connections are parked in a read: cancel it on the connection's strand.
-    asio::post(conn->stream.get_executor(), [conn] {
-      if (!conn->busy) conn->stream.cancel();
+    asio::post(conn->socket.get_executor(), [conn] {
+      beast::error_code ec;
+      if (!conn->busy) conn->socket.cancel(ec);
     });
   }
 }

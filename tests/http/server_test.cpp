@@ -1,9 +1,11 @@
-// http::Server with connection loops: every request of a connection is handled on that
-// connection's loop thread, and connections are spread over the loops.
+// http::Server: with connection loops, every request of a connection is handled on that
+// connection's loop thread, and connections are spread over the loops; read timeouts end idle,
+// silent and stalled connections (in both the loop and the strand mode).
 #include "ecsd/http/server.hpp"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -69,6 +71,73 @@ TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) 
     EXPECT_TRUE(id == a.id() || id == b.id());
   }
 }
+
+// Seconds until the server closes `s` (a read sees end of stream or a reset), at most `limit`.
+double seconds_until_closed(tcp::socket& s, double limit) {
+  auto start = std::chrono::steady_clock::now();
+  s.non_blocking(true);
+  char c;
+  while (true) {
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed > limit) return elapsed;
+    beast::error_code ec;
+    s.read_some(asio::buffer(&c, 1), ec);
+    if (ec == asio::error::would_block) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    if (ec) return elapsed;  // eof or reset
+  }
+}
+
+class HttpServerTimeoutTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(HttpServerTimeoutTest, IdleSilentAndStalledConnectionsAreClosedAfterTheReadTimeout) {
+  asio::io_context io;
+  LoopThread loop;
+  Limits limits;
+  limits.read_timeout_seconds = 1;
+  Server server(io, "127.0.0.1", 0, [&](const protocol::WireRequest&) {
+    protocol::WireResponse r;
+    r.content_type = "text/plain";
+    r.body = "ok";
+    return r;
+  }, limits);
+  if (GetParam()) server.run_connections_on({&loop.io()});
+  server.start();
+  std::thread main_loop([&] {
+    auto guard = asio::make_work_guard(io);
+    io.run();
+  });
+
+  asio::io_context client;
+  tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), server.port());
+  tcp::socket silent(client), stalled(client), idle(client), busy(client);
+  silent.connect(ep);                                              // sends nothing
+  stalled.connect(ep);
+  asio::write(stalled, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n")));  // never finishes
+  idle.connect(ep);
+  beast::flat_buffer buf;
+  EXPECT_EQ(get(idle, buf), "ok");                                 // then waits, keep-alive
+  busy.connect(ep);
+  beast::flat_buffer busy_buf;
+  // A connection that keeps asking is not cut: 12 requests 200 ms apart span the timeout twice.
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(get(busy, busy_buf), "ok") << "request " << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // Each of the others goes within the timeout plus the sweep's second (and some slack).
+  EXPECT_LT(seconds_until_closed(silent, 6), 5);
+  EXPECT_LT(seconds_until_closed(stalled, 6), 5);
+  EXPECT_LT(seconds_until_closed(idle, 6), 5);
+
+  server.stop();
+  io.stop();
+  main_loop.join();
+}
+
+INSTANTIATE_TEST_SUITE_P(LoopsAndStrands, HttpServerTimeoutTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "ConnectionLoops" : "Strands"; });
 
 }  // namespace
 }  // namespace ecsd::http
