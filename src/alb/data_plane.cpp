@@ -86,11 +86,15 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
 // X-Amzn-Trace-Id as ALB adds it: Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>.
 std::string trace_id() {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[64];
-  std::uint64_t a = rng(), b = rng();
-  std::snprintf(buf, sizeof buf, "Root=1-%08x-%08x%016llx", static_cast<unsigned>(std::time(nullptr)),
-                static_cast<unsigned>(a >> 32), static_cast<unsigned long long>(b));
-  return buf;
+  static constexpr char hexd[] = "0123456789abcdef";
+  auto hex = [](char* out, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = hexd[v & 15];
+  };
+  std::string id = "Root=1-00000000-000000000000000000000000";
+  hex(id.data() + 7, static_cast<std::uint32_t>(std::time(nullptr)), 8);
+  hex(id.data() + 16, rng() >> 32, 8);
+  hex(id.data() + 24, rng(), 16);
+  return id;
 }
 
 std::string http_date(double epoch) {
@@ -400,6 +404,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     int sticky_seconds = 0;
     std::string app_cookie_name, app_cookie;  // AWSALBAPP-0 value when the group is app_cookie sticky
     int app_seconds = 0;
+    bool counted = false;  // outstanding on its target until done() (least outstanding requests groups only)
   };
   struct IdleConn {
     int fd;
@@ -598,7 +603,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
 
   // Picks a target of a group: routable ones (by the group's algorithm, or the one its AWSALB
   // cookie names); with none routable, ELB fails open to the registered targets that are not
-  // draining or unused. Counts the request as outstanding on it (done() undoes that).
+  // draining or unused. In a least outstanding requests group, counts the request as outstanding
+  // on it (done() undoes that).
   std::optional<Picked> pick(const std::string& group_arn, std::string_view cookie, std::string_view app_cookie,
                              const TargetKey* exclude) {
     std::lock_guard lock(mu);
@@ -654,7 +660,10 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       out.app_cookie = sticky_value(g, *chosen);
       out.app_seconds = g.app_seconds;
     }
-    ++outstanding[out.key];
+    if (g.least_outstanding) {  // the only reader of the counts
+      ++outstanding[out.key];
+      out.counted = true;
+    }
     return out;
   }
 
@@ -680,6 +689,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   struct UpstreamCache {
     std::optional<TimedSocket> stream;
     tcp::endpoint endpoint;
+    beast::flat_buffer buffer;  // what was read from it (empty between requests; kept for its storage)
   };
 
   // A request outstanding on a target for as long as this lives.
@@ -698,22 +708,32 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     ~Outstanding() { clear(); }
   };
 
-  static std::string choose_group(const json& action) {
-    const json& fc = action.contains("ForwardConfig") ? action["ForwardConfig"] : json::object();
-    const json& groups = fc.contains("TargetGroups") ? fc["TargetGroups"] : json::array();
-    if (groups.empty()) return action.value("TargetGroupArn", "");
-    if (groups.size() == 1) return groups[0].value("TargetGroupArn", "");
+  // The group a forward action sends this request to (a reference into the action's JSON).
+  static const std::string& choose_group(const json& action) {
+    static const std::string kNone;
+    auto arn = [](const json& o) -> const std::string& {
+      auto it = o.find("TargetGroupArn");
+      return it != o.end() && it->is_string() ? it->get_ref<const std::string&>() : kNone;
+    };
+    auto weight = [](const json& o) { return o.value("Weight", 1); };
+    auto fc = action.find("ForwardConfig");
+    const json* groups = nullptr;
+    if (fc != action.end() && fc->is_object())
+      if (auto g = fc->find("TargetGroups"); g != fc->end() && g->is_array() && !g->empty()) groups = &*g;
+    if (!groups) return arn(action);
+    if (groups->size() == 1) return arn((*groups)[0]);
     int total = 0;
-    for (const auto& g : groups) total += g.value("Weight", 1);
-    if (total <= 0) return groups[0].value("TargetGroupArn", "");
+    for (const auto& g : *groups) total += weight(g);
+    if (total <= 0) return arn((*groups)[0]);
     thread_local std::minstd_rand rng(std::random_device{}());
     int r = static_cast<int>(rng() % static_cast<unsigned>(total));
-    for (const auto& g : groups) {
-      r -= g.value("Weight", 1);
-      if (r < 0) return g.value("TargetGroupArn", "");
+    for (const auto& g : *groups) {
+      r -= weight(g);
+      if (r < 0) return arn(g);
     }
-    return groups[0].value("TargetGroupArn", "");
+    return arn((*groups)[0]);
   }
+
 
   // --- upstream connection pool ---
   // An idle connection is usable when the target has neither closed it nor sent anything unasked.
@@ -926,7 +946,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     const bool head = req.method() == bhttp::verb::head;
     const bool upgrade = is_upgrade(req);
     const bool body_pending = !parser.is_done();
-    const std::string group = choose_group(action);
+    const std::string& group = choose_group(action);
     std::string cookie(cookie_value(req[bhttp::field::cookie], "AWSALB"));
     if (cookie.empty()) cookie = cookie_value(req[bhttp::field::cookie], "AWSALBCORS");
     std::string app_cookie(cookie_value(req[bhttp::field::cookie], "AWSALBAPP-0"));
@@ -959,7 +979,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     Outstanding guard;
     std::optional<Picked> target;
     std::optional<TargetKey> refused;
-    beast::flat_buffer ubuf;
+    beast::flat_buffer& ubuf = cache.buffer;
+    ubuf.clear();
     std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
     std::optional<bhttp::request_serializer<bhttp::buffer_body>> sr;
     int attempts = 0;
@@ -969,7 +990,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       if (!target) {
         target = pick(group, cookie, app_cookie, refused ? &*refused : nullptr);
         if (!target) co_return co_await answer(client, refused ? 502 : 503, version, client_keep && !body_pending) ? 1 : 0;
-        guard.set(this, target->key);
+        if (target->counted) guard.set(this, target->key);
       }
       beast::error_code ec;
       bool reused = false;
@@ -1116,14 +1137,15 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& r : snap->view.rules)
       if (!r.priority && !r.actions.empty()) action = &r.actions[0];
     if (!action || action->value("Type", "") != "forward") co_return;
-    std::string group = choose_group(*action);
+    const std::string& group = choose_group(*action);
     TimedSocket up(deadlines, co_await asio::this_coro::executor);
     Outstanding guard;
     std::optional<TargetKey> refused;
     for (int i = 0; i < 2; ++i) {
       auto t = pick(group, "", "", refused ? &*refused : nullptr);
       if (!t) co_return;
-      guard.set(this, t->key);
+      if (t->counted) guard.set(this, t->key);
+      else guard.clear();
       beast::error_code ec;
       if (up.socket().is_open()) up.socket().close(ec);
       up.expires_after(seconds(kConnectTimeout));
