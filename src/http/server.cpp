@@ -93,6 +93,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         spdlog::warn("accept failed: {}", ec.message());
         continue;
       }
+      beast::error_code nb;
+      socket.non_blocking(true, nb);  // synchronous writes return would_block instead of waiting
       auto conn = std::make_shared<Conn>(std::move(socket));
       {
         std::lock_guard lock(mu);
@@ -198,7 +200,15 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       auto res = from_wire(std::move(wire), req.version(), keep_alive && !stopping);
       expires_after(*conn, limits.write_timeout_seconds);
       beast::error_code wec;
-      co_await beast::http::async_write(conn->socket, res, asio::redirect_error(use_awaitable, wec));
+      // An answer usually fits the socket's send buffer: write it right away (the socket is
+      // non-blocking), and only what did not fit through the loop. That saves a queued
+      // completion, a coroutine resumption and an epoll_wait per request.
+      beast::http::serializer<false, beast::http::string_body> sr(res);
+      beast::http::write(conn->socket, sr, wec);
+      if (wec == asio::error::would_block || wec == asio::error::try_again) {
+        wec = {};
+        co_await beast::http::async_write(conn->socket, sr, asio::redirect_error(use_awaitable, wec));
+      }
       conn->busy = false;
       if (wec || !res.keep_alive()) break;
     }

@@ -72,6 +72,47 @@ TEST(HttpServerTest, EachConnectionStaysOnOneLoopThreadAndConnectionsAreSpread) 
   }
 }
 
+// An answer larger than the socket's send buffer is written partly at once and the rest through
+// the loop as the client reads: the client gets every byte, in order, and the connection stays
+// usable.
+TEST(HttpServerTest, AnswerLargerThanTheSendBufferArrivesWhole) {
+  asio::io_context io;
+  LoopThread loop;
+  std::string big(32 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  Server server(io, "127.0.0.1", 0, [&](const protocol::WireRequest& req) {
+    protocol::WireResponse r;
+    r.content_type = "text/plain";
+    r.body = req.target == "/big" ? big : "ok";
+    return r;
+  });
+  server.run_connections_on({&loop.io()});
+  server.start();
+  std::thread main_loop([&] {
+    auto guard = asio::make_work_guard(io);
+    io.run();
+  });
+
+  asio::io_context client;
+  tcp::socket s(client);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, "/big", 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  bhttp::write(s, req);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the server fill its buffer
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  bhttp::read(s, buf, parser);
+  EXPECT_EQ(parser.get().body().size(), big.size());
+  EXPECT_TRUE(parser.get().body() == big);
+  EXPECT_EQ(get(s, buf), "ok");
+
+  server.stop();
+  io.stop();
+  main_loop.join();
+}
+
 // Seconds until the server closes `s` (a read sees end of stream or a reset), at most `limit`.
 double seconds_until_closed(tcp::socket& s, double limit) {
   auto start = std::chrono::steady_clock::now();
