@@ -24,8 +24,7 @@
 # CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
 # default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
 # with one thread, as ecsd's data plane has one, and keep-alive on both sides), PYTHON (with boto3;
-# default python3), ECSD_BIN (the ecsd binary to measure, default $BUILD_DIR/ecsd: to compare two builds back to
-# back). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
+# default python3). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
 # as a child of this script with its own config, never as a system service. Listens on 127.0.0.1 only;
 # stops everything it started, removes its containers and its temp dir on exit.
 set -euo pipefail
@@ -42,7 +41,6 @@ ECSD_THREADS=${ECSD_THREADS:-2}
 PYTHON=${PYTHON:-python3}
 UPSTREAMS=${UPSTREAMS:-"server app"}
 PEER=${PEER:-haproxy}
-ECSD_BIN=${ECSD_BIN:-$BUILD_DIR/ecsd}
 
 PIDS=()
 CONTAINERS=()
@@ -85,7 +83,7 @@ UP_PORT=$(free_port)
 API_PORT=$(free_port)
 "$BUILD_DIR/bench/alb_upstream" --port "$UP_PORT" --body-size "$BODY_SIZE" >"$TMP/upstream.log" 2>&1 &
 PIDS+=($!)
-"$ECSD_BIN" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
+"$BUILD_DIR/ecsd" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
   --threads "$ECSD_THREADS" --registry-port 0 >"$TMP/ecsd.log" 2>&1 &
 PIDS+=($!)
 ECSD_PID=$!
