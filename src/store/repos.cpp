@@ -9,8 +9,7 @@ Record record_from(const Stmt& s) {
   r.arn = s.text(1);
   r.name = s.text(2);
   r.status = s.text(3);
-  std::string_view doc = s.text_view(4);
-  r.doc = nlohmann::json::parse(doc.begin(), doc.end());
+  r.doc = s.db().parse_doc(s.text_view(4));
   r.version = s.int64(5);
   r.created_at = s.real(6);
   return r;

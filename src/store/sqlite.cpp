@@ -5,6 +5,9 @@
 
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
 
 namespace ecsd::store {
 
@@ -16,7 +19,44 @@ namespace {
 
 struct Db::Cache {
   std::unordered_map<const char*, std::unique_ptr<Stmt>> by_sql;
+  // parse_doc: documents read at least twice, by the hash of their text (the text is compared
+  // too), and the hashes of those read once so far.
+  struct Doc {
+    std::string text;
+    nlohmann::json doc;
+  };
+  std::unordered_map<std::size_t, Doc> docs;
+  std::unordered_set<std::size_t> seen_once;
+  std::size_t doc_bytes = 0;
 };
+
+namespace {
+constexpr std::size_t kMinCachedDoc = 256;           // smaller ones parse about as fast as they copy
+constexpr std::size_t kMaxCachedDocBytes = 256 * 1024;
+constexpr std::size_t kMaxSeenOnce = 4096;
+}  // namespace
+
+nlohmann::json Db::parse_doc(std::string_view text) {
+  if (text.size() < kMinCachedDoc) return nlohmann::json::parse(text.begin(), text.end());
+  auto& c = *cache_;
+  std::size_t h = std::hash<std::string_view>{}(text);
+  if (auto it = c.docs.find(h); it != c.docs.end() && it->second.text == text) return it->second.doc;
+  nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end());
+  if (c.seen_once.erase(h) == 0) {
+    // First read: only remember that it was read (a scan over many rows caches nothing).
+    if (c.seen_once.size() >= kMaxSeenOnce) c.seen_once.clear();
+    c.seen_once.insert(h);
+    return doc;
+  }
+  if (c.doc_bytes + text.size() > kMaxCachedDocBytes) {
+    c.docs.clear();
+    c.doc_bytes = 0;
+  }
+  if (auto it = c.docs.find(h); it != c.docs.end()) c.doc_bytes -= it->second.text.size();  // a hash collision
+  c.docs.insert_or_assign(h, Cache::Doc{std::string(text), doc});
+  c.doc_bytes += text.size();
+  return doc;
+}
 
 Db::Db(const std::string& path) : cache_(new Cache) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

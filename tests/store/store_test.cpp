@@ -97,6 +97,37 @@ TEST(StoreTest, ClustersAreScopedByAccountAndRegion) {
   });
 }
 
+// Db::parse_doc keeps documents read twice: what it returns must always be the stored text's
+// document, a copy the caller may change, and a changed row must read as changed.
+TEST(StoreTest, ParsedDocumentsAreCopiesOfWhatIsStoredNow) {
+  Store s(":memory:");
+  Record r = cluster("c1");
+  r.doc["padding"] = std::string(400, 'x');  // above parse_doc's size floor
+  s.write([&](Db& db) { ClusterRepo(db).insert(kScope, r); });
+  for (int i = 0; i < 4; ++i) {
+    s.write([&](Db& db) {
+      ClusterRepo repo(db);
+      auto c = repo.find(kScope, "c1");
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->doc["n"], i == 0 ? nlohmann::json() : nlohmann::json(i - 1)) << "read " << i;
+      c->doc["scribble"] = "not stored";  // changing a returned copy changes nothing stored or cached
+      auto again = repo.find(kScope, "c1");
+      EXPECT_FALSE(again->doc.contains("scribble"));
+      again->doc["n"] = i;
+      repo.update(*again);
+    });
+  }
+  // Many distinct documents, each read twice (more than the cache holds): each read is right.
+  s.write([&](Db& db) {
+    for (int i = 0; i < 300; ++i) {
+      std::string text = nlohmann::json{{"i", i}, {"pad", std::string(1000, 'y')}}.dump();
+      EXPECT_EQ(db.parse_doc(text)["i"], i);
+      EXPECT_EQ(db.parse_doc(text)["i"], i);
+      EXPECT_EQ(db.parse_doc(text)["i"], i);
+    }
+  });
+}
+
 TEST(StoreTest, ClusterKeyHasTheRowWithoutItsDocument) {
   Store s(":memory:");
   Record r = cluster("c1");

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -34,6 +36,10 @@ class Db {
   std::int64_t last_insert_rowid() const;
   int changes() const;
   sqlite3* raw() const { return db_; }
+  /// @return the JSON document stored as `text`. A document read a second time is kept, parsed,
+  /// for the reads after it (keyed by its text, so a changed row is a different entry): clients
+  /// poll the same services and tasks over and over. Bounded to 256 KiB of text.
+  nlohmann::json parse_doc(std::string_view text);
 
  private:
   sqlite3* db_ = nullptr;
@@ -70,6 +76,7 @@ class Stmt {
   /// Resets and clears bindings; done automatically by prepare().
   void reset();
 
+  Db& db() const { return db_; }
   std::string text(int col) const;
   /// The column's text in SQLite's buffer: valid until the next step(), reset() or column access
   /// of another type on this column.
