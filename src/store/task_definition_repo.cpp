@@ -58,21 +58,24 @@ std::optional<Record> TaskDefinitionRepo::find_latest_active(const Scope& scope,
   return detail::one_record(db_.prepare(kFindLatestActive).bind_all(scope.account, scope.region, family));
 }
 
+std::optional<std::pair<std::string_view, int>> split_family_revision(std::string_view family_revision) {
+  auto colon = family_revision.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string_view rev = family_revision.substr(colon + 1);
+  if (rev.empty() || rev.size() > 9 || rev.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  return std::make_pair(family_revision.substr(0, colon), std::stoi(std::string(rev)));
+}
+
 std::optional<Record> TaskDefinitionRepo::find_by_arn(std::string_view arn) {
   // arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<revision>; the key columns
   // find the row, the arn column confirms it.
   auto a = arn::parse(arn);
   constexpr std::string_view kPrefix = "task-definition/";
   if (!a || a->resource.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
-  std::string_view family_rev = std::string_view(a->resource).substr(kPrefix.size());
-  auto colon = family_rev.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view rev = family_rev.substr(colon + 1);
-  if (rev.empty() || rev.size() > 9 || rev.find_first_not_of("0123456789") != std::string_view::npos)
-    return std::nullopt;
-  return detail::one_record(db_.prepare(kFindByArn)
-                                .bind_all(a->account, a->region, family_rev.substr(0, colon),
-                                          std::stoi(std::string(rev)), arn));
+  auto key = split_family_revision(std::string_view(a->resource).substr(kPrefix.size()));
+  if (!key) return std::nullopt;
+  return detail::one_record(db_.prepare(kFindByArn).bind_all(a->account, a->region, key->first, key->second, arn));
 }
 
 void TaskDefinitionRepo::update(Record& r) { db_.prepare(kUpdate).bind_all(r.status, r.doc.dump(), r.id).run(); }

@@ -202,6 +202,14 @@ class AlbDataPlaneTest(EcsdTestCase):
                       timeout=10, message="listener served")
         return arn, port
 
+    def served_by(self, upstream, group="web"):
+        """An ALB with one HTTP listener forwarding to a target group whose one target is `upstream`,
+        once that target is healthy. @return the listener's port."""
+        tg = self.target_group(group, [upstream.port])
+        _, port = self.listener(self.load_balancer(), tg)
+        self.wait_healthy(tg, 1)
+        return port
+
     def wait_healthy(self, tg, n):
         def healthy():
             d = self.elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
@@ -234,10 +242,7 @@ class AlbDataPlaneTest(EcsdTestCase):
 
     def test_keep_alive_reuse_streamed_uploads_and_close_delimited_responses(self):
         a = self.upstream("a")
-        lb = self.load_balancer()
-        tg = self.target_group("web", [a.port])
-        _, port = self.listener(lb, tg)
-        self.wait_healthy(tg, 1)
+        port = self.served_by(a)
 
         # One client connection, many requests: the listener keeps it open, and reuses its
         # upstream connection instead of opening one per request.
@@ -295,10 +300,7 @@ class AlbDataPlaneTest(EcsdTestCase):
         # stays on the target's side, and a target that closes every connection cannot exhaust the
         # ephemeral ports of the proxy's connect().
         a = self.upstream("a")
-        lb = self.load_balancer()
-        tg = self.target_group("closing", [a.port])
-        _, port = self.listener(lb, tg)
-        self.wait_healthy(tg, 1)
+        port = self.served_by(a, "closing")
 
         def time_wait(local_port=None, peer_port=None):
             out = subprocess.run(["ss", "-Htan", "state", "time-wait"], capture_output=True, text=True,
@@ -344,10 +346,7 @@ class AlbDataPlaneTest(EcsdTestCase):
 
     def test_websocket_upgrade_is_spliced(self):
         a = self.upstream("a")
-        lb = self.load_balancer()
-        tg = self.target_group("web", [a.port])
-        _, port = self.listener(lb, tg)
-        self.wait_healthy(tg, 1)
+        port = self.served_by(a)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(b"GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
             head = recv_until(s, b"hello from a\n")

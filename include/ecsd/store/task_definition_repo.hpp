@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ecsd/store/store.hpp"
@@ -17,6 +18,9 @@ struct TaskDefinitionQuery {
   std::int64_t offset = 0;
   int limit = 100;
 };
+
+/// Splits "family:revision" (a revision of 1 to 9 digits). @return nullopt for anything else.
+std::optional<std::pair<std::string_view, int>> split_family_revision(std::string_view family_revision);
 
 class TaskDefinitionRepo {
  public:

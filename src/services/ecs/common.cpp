@@ -47,11 +47,10 @@ std::optional<store::Record> find_task_definition(store::Db& db, const RequestCo
     if (a->region != ctx.scope.region || a->account != ctx.scope.account) return std::nullopt;
     family_rev = a->resource.substr(16);
   }
-  auto colon = family_rev.rfind(':');
-  if (colon == std::string::npos) return repo.find_latest_active(ctx.scope, family_rev);
-  std::string rev = family_rev.substr(colon + 1);
-  if (rev.empty() || rev.size() > 9 || rev.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return repo.find(ctx.scope, family_rev.substr(0, colon), std::stoi(rev));
+  if (family_rev.find(':') == std::string::npos) return repo.find_latest_active(ctx.scope, family_rev);
+  auto key = store::split_family_revision(family_rev);
+  if (!key) return std::nullopt;
+  return repo.find(ctx.scope, key->first, key->second);
 }
 
 store::Tags tags_from(const json& tags) {
