@@ -28,7 +28,7 @@
 namespace ecsd::alb {
 
 using asio::ip::tcp;
-using asio::use_awaitable;
+using asio::use_awaitable;  // health checks, on the daemon's loop
 namespace bhttp = beast::http;
 namespace ssl = asio::ssl;
 using nlohmann::json;
@@ -86,11 +86,15 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
 // X-Amzn-Trace-Id as ALB adds it: Root=1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>.
 std::string trace_id() {
   thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[64];
-  std::uint64_t a = rng(), b = rng();
-  std::snprintf(buf, sizeof buf, "Root=1-%08x-%08x%016llx", static_cast<unsigned>(std::time(nullptr)),
-                static_cast<unsigned>(a >> 32), static_cast<unsigned long long>(b));
-  return buf;
+  static constexpr char hexd[] = "0123456789abcdef";
+  auto hex = [](char* out, std::uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = hexd[v & 15];
+  };
+  std::string id = "Root=1-00000000-000000000000000000000000";
+  hex(id.data() + 7, static_cast<std::uint32_t>(std::time(nullptr)), 8);
+  hex(id.data() + 16, rng() >> 32, 8);
+  hex(id.data() + 24, rng(), 16);
+  return id;
 }
 
 std::string http_date(double epoch) {
@@ -131,6 +135,145 @@ bhttp::response<bhttp::string_body> error_response(int status, unsigned version)
   return simple(status, version, "text/html", error_page(status, reason));
 }
 
+// What runs on the data plane's own loop (listeners, proxied connections) is bound to that loop's
+// concrete executor type rather than the type-erased any_io_executor: every coroutine step and
+// every socket operation would otherwise copy, query and destroy a type-erased executor.
+using Exec = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Exec>;
+template <class T>
+using Task = asio::awaitable<T, Exec>;
+constexpr asio::use_awaitable_t<Exec> use_loop;  // completion token of Task coroutines
+
+// Monotonic seconds, as coarse as the deadlines below need (a few ms of resolution, no syscall).
+double coarse_now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec * 1e-9;
+}
+
+class TimedSocket;
+
+// Every TimedSocket of one loop, for that loop's 1 s housekeeping tick (used on that loop only).
+struct Deadlines {
+  TimedSocket* head = nullptr;
+  void sweep(double now);
+};
+
+// A socket with a coarse timeout instead of beast::tcp_stream's timer per operation (which arms and
+// cancels a steady_timer for every read and write). expires_after() records a deadline; the loop's
+// housekeeping tick (once a second) closes a socket whose deadline has passed while an operation
+// is pending on it, so that operation fails (operation_aborted) and timed_out() says why. A timeout
+// therefore fires up to a second late; a socket without a pending operation never times out (as
+// with tcp_stream, whose timer only runs while an operation does).
+class TimedSocket {
+ public:
+  using executor_type = Exec;
+  using lowest_layer_type = Socket;  // for asio::ssl::stream
+
+  TimedSocket(Deadlines& d, Socket s) : list_(&d), s_(std::move(s)) { link(); }
+  TimedSocket(Deadlines& d, const Exec& ex) : list_(&d), s_(ex) { link(); }
+  TimedSocket(TimedSocket&& o) noexcept : list_(o.list_), s_(std::move(o.s_)), deadline_(o.deadline_) { link(); }
+  TimedSocket(const TimedSocket&) = delete;
+  TimedSocket& operator=(const TimedSocket&) = delete;
+  ~TimedSocket() { unlink(); }
+
+  executor_type get_executor() noexcept { return s_.get_executor(); }
+  Socket& socket() noexcept { return s_; }
+  Socket& lowest_layer() noexcept { return s_; }
+  const Socket& lowest_layer() const noexcept { return s_; }
+  Socket release_socket() {
+    expires_never();
+    return std::move(s_);
+  }
+
+  void expires_after(seconds s) {
+    deadline_ = coarse_now() + static_cast<double>(s.count());
+    timed_out_ = false;
+  }
+  void expires_never() {
+    deadline_ = kNever;
+    timed_out_ = false;
+  }
+  /// @return whether the last deadline passed with an operation pending (the socket was closed).
+  bool timed_out() const noexcept { return timed_out_; }
+
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& b, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+        [this](auto handler, const MutableBuffers& b) {
+          ++pending_;
+          s_.async_read_some(b, Done<decltype(handler)>{this, std::move(handler)});
+        },
+        token, b);
+  }
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& b, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code, std::size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          ++pending_;
+          s_.async_write_some(b, Done<decltype(handler)>{this, std::move(handler)});
+        },
+        token, b);
+  }
+  template <class Token>
+  auto async_connect(const tcp::endpoint& ep, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code)>(
+        [this](auto handler, const tcp::endpoint& ep) {
+          ++pending_;
+          s_.async_connect(ep, Done<decltype(handler)>{this, std::move(handler)});
+        },
+        token, ep);
+  }
+
+ private:
+  friend struct Deadlines;
+  static constexpr double kNever = 1e300;
+
+  // Completion of one operation: no longer pending, then the caller's handler (inline: the socket
+  // and the caller's coroutine run on the same single-threaded loop).
+  template <class Handler>
+  struct Done {
+    TimedSocket* self;
+    Handler h;
+    void operator()(beast::error_code ec, std::size_t n) {
+      --self->pending_;
+      std::move(h)(ec, n);
+    }
+    void operator()(beast::error_code ec) {
+      --self->pending_;
+      std::move(h)(ec);
+    }
+  };
+
+  void link() {
+    prev_ = nullptr;
+    next_ = list_->head;
+    if (next_) next_->prev_ = this;
+    list_->head = this;
+  }
+  void unlink() {
+    if (prev_) prev_->next_ = next_;
+    else list_->head = next_;
+    if (next_) next_->prev_ = prev_;
+  }
+
+  Deadlines* list_;
+  TimedSocket *prev_ = nullptr, *next_ = nullptr;
+  Socket s_;
+  double deadline_ = kNever;
+  int pending_ = 0;
+  bool timed_out_ = false;
+};
+
+void Deadlines::sweep(double now) {
+  for (TimedSocket* t = head; t; t = t->next_)
+    if (t->pending_ > 0 && t->deadline_ <= now && t->s_.is_open()) {
+      t->timed_out_ = true;
+      beast::error_code ignored;
+      t->s_.close(ignored);
+    }
+}
+
 template <class S>
 void set_timeout(S& s, int secs) {
   beast::get_lowest_layer(s).expires_after(seconds(secs));
@@ -143,12 +286,12 @@ void set_timeout(S& s, int secs) {
 // header and then waits, like server-sent events, is seen by the client right away).
 // @return 0 done, 1 reading `in` failed, 2 writing `out` failed.
 template <bool isRequest, class In, class Out>
-asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRequest, bhttp::buffer_body>& p, Out& out,
+Task<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRequest, bhttp::buffer_body>& p, Out& out,
                            bhttp::serializer<isRequest, bhttp::buffer_body>& sr, char* chunk, int timeout_s) {
   beast::error_code ec;
   if (!p.is_done() && inbuf.size() == 0) {
     set_timeout(out, timeout_s);
-    co_await bhttp::async_write_header(out, sr, asio::redirect_error(use_awaitable, ec));
+    co_await bhttp::async_write_header(out, sr, asio::redirect_error(use_loop, ec));
     if (ec) co_return 2;
   }
   for (;;) {
@@ -158,7 +301,7 @@ asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRe
       body.data = chunk;
       body.size = kChunk;
       set_timeout(in, timeout_s);
-      co_await bhttp::async_read_some(in, inbuf, p, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read_some(in, inbuf, p, asio::redirect_error(use_loop, ec));
       if (ec == bhttp::error::need_buffer) ec = {};
       if (ec) co_return 1;
       body.size = kChunk - body.size;
@@ -171,7 +314,7 @@ asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRe
       body.more = false;
     }
     set_timeout(out, timeout_s);
-    co_await bhttp::async_write(out, sr, asio::redirect_error(use_awaitable, ec));
+    co_await bhttp::async_write(out, sr, asio::redirect_error(use_loop, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) co_return 2;
     if (sr.is_done() || last) co_return 0;
@@ -180,17 +323,17 @@ asio::awaitable<int> relay(In& in, beast::flat_buffer& inbuf, bhttp::parser<isRe
 
 // One direction of a spliced connection; half-closes `to` at the end of `from`.
 template <class A, class B>
-asio::awaitable<void> pump(A& from, B& to, int idle_s) {
+Task<void> pump(A& from, B& to, int idle_s) {
   std::unique_ptr<char[]> buf(new char[kSpliceChunk]);
   beast::error_code ec;
   for (;;) {
     set_timeout(from, idle_s);
     std::size_t n = co_await from.async_read_some(asio::buffer(buf.get(), kSpliceChunk),
-                                                  asio::redirect_error(use_awaitable, ec));
+                                                  asio::redirect_error(use_loop, ec));
     if (n > 0) {
       beast::error_code wec;
       set_timeout(to, idle_s);
-      co_await asio::async_write(to, asio::buffer(buf.get(), n), asio::redirect_error(use_awaitable, wec));
+      co_await asio::async_write(to, asio::buffer(buf.get(), n), asio::redirect_error(use_loop, wec));
       if (wec) break;
     }
     if (ec) break;
@@ -201,12 +344,12 @@ asio::awaitable<void> pump(A& from, B& to, int idle_s) {
 
 // Both directions at once (on the caller's strand), after the bytes already buffered on each side.
 template <class C>
-asio::awaitable<void> splice(C& client, beast::flat_buffer& cbuf, beast::tcp_stream& up, beast::flat_buffer& ubuf,
+Task<void> splice(C& client, beast::flat_buffer& cbuf, TimedSocket& up, beast::flat_buffer& ubuf,
                              int idle_s) {
   beast::error_code ec;
-  if (cbuf.size()) co_await asio::async_write(up, cbuf.data(), asio::redirect_error(use_awaitable, ec));
+  if (cbuf.size()) co_await asio::async_write(up, cbuf.data(), asio::redirect_error(use_loop, ec));
   cbuf.consume(cbuf.size());
-  if (!ec && ubuf.size()) co_await asio::async_write(client, ubuf.data(), asio::redirect_error(use_awaitable, ec));
+  if (!ec && ubuf.size()) co_await asio::async_write(client, ubuf.data(), asio::redirect_error(use_loop, ec));
   ubuf.consume(ubuf.size());
   if (ec) co_return;
   auto ex = co_await asio::this_coro::executor;
@@ -214,7 +357,7 @@ asio::awaitable<void> splice(C& client, beast::flat_buffer& cbuf, beast::tcp_str
   bool back_done = false;
   asio::co_spawn(
       ex,
-      [&]() -> asio::awaitable<void> {
+      [&]() -> Task<void> {
         co_await pump(up, client, idle_s);
         back_done = true;
         latch.cancel();
@@ -223,7 +366,7 @@ asio::awaitable<void> splice(C& client, beast::flat_buffer& cbuf, beast::tcp_str
   co_await pump(client, up, idle_s);
   if (!back_done) {
     beast::error_code ignored;
-    co_await latch.async_wait(asio::redirect_error(use_awaitable, ignored));
+    co_await latch.async_wait(asio::redirect_error(use_loop, ignored));
   }
 }
 
@@ -261,6 +404,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     int sticky_seconds = 0;
     std::string app_cookie_name, app_cookie;  // AWSALBAPP-0 value when the group is app_cookie sticky
     int app_seconds = 0;
+    bool counted = false;  // outstanding on its target until done() (least outstanding requests groups only)
   };
   struct IdleConn {
     int fd;
@@ -291,6 +435,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   double next_full_sync = 0;
   std::mutex pool_mu;
   std::map<tcp::endpoint, std::vector<IdleConn>> idle;
+  Deadlines deadlines;  // the data plane loop's sockets (used on that loop only)
 
   // --- sync: listeners and target groups from the store ---
   // @return false when part of it has to be done again (store error, a health change raced it).
@@ -342,7 +487,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         auto acc = l.acceptor;
         std::string arn = v.listener.arn;
         listeners.emplace(arn, std::move(l));
-        asio::co_spawn(acc->get_executor(), accept_loop(acc, arn, proto), asio::detached);
+        asio::co_spawn(wio.get_executor(), accept_loop(acc, arn, proto), asio::detached);
       } else {
         it->second.snap = std::move(snap);
       }
@@ -434,11 +579,11 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     return it->second.snap;
   }
 
-  asio::awaitable<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, std::string listener_arn, std::string proto) {
+  Task<void> accept_loop(std::shared_ptr<tcp::acceptor> acc, std::string listener_arn, std::string proto) {
     auto self = shared_from_this();
     while (!stopping && acc->is_open()) {
       beast::error_code ec;
-      tcp::socket s = co_await acc->async_accept(wio, asio::redirect_error(use_awaitable, ec));
+      Socket s = co_await acc->async_accept(wio, asio::redirect_error(use_loop, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acc->is_open()) break;
         continue;  // EMFILE and friends: keep listening
@@ -446,19 +591,20 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       s.set_option(tcp::no_delay(true), ec);
       auto ex = s.get_executor();
       if (proto == "HTTP")
-        asio::co_spawn(ex, session(beast::tcp_stream(std::move(s)), listener_arn, false), asio::detached);
+        asio::co_spawn(ex, session(TimedSocket(deadlines, std::move(s)), listener_arn, false), asio::detached);
       else if (proto == "HTTPS")
-        asio::co_spawn(ex, tls_session(beast::tcp_stream(std::move(s)), listener_arn, true), asio::detached);
+        asio::co_spawn(ex, tls_session(TimedSocket(deadlines, std::move(s)), listener_arn, true), asio::detached);
       else if (proto == "TLS")
-        asio::co_spawn(ex, tls_session(beast::tcp_stream(std::move(s)), listener_arn, false), asio::detached);
+        asio::co_spawn(ex, tls_session(TimedSocket(deadlines, std::move(s)), listener_arn, false), asio::detached);
       else
-        asio::co_spawn(ex, tcp_session(beast::tcp_stream(std::move(s)), listener_arn), asio::detached);
+        asio::co_spawn(ex, tcp_session(TimedSocket(deadlines, std::move(s)), listener_arn), asio::detached);
     }
   }
 
   // Picks a target of a group: routable ones (by the group's algorithm, or the one its AWSALB
   // cookie names); with none routable, ELB fails open to the registered targets that are not
-  // draining or unused. Counts the request as outstanding on it (done() undoes that).
+  // draining or unused. In a least outstanding requests group, counts the request as outstanding
+  // on it (done() undoes that).
   std::optional<Picked> pick(const std::string& group_arn, std::string_view cookie, std::string_view app_cookie,
                              const TargetKey* exclude) {
     std::lock_guard lock(mu);
@@ -514,7 +660,10 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       out.app_cookie = sticky_value(g, *chosen);
       out.app_seconds = g.app_seconds;
     }
-    ++outstanding[out.key];
+    if (g.least_outstanding) {  // the only reader of the counts
+      ++outstanding[out.key];
+      out.counted = true;
+    }
     return out;
   }
 
@@ -538,8 +687,9 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   // The upstream connection a client connection used last: its next request to the same target
   // goes over it without touching the pool; it goes back to the pool when the client leaves.
   struct UpstreamCache {
-    std::optional<beast::tcp_stream> stream;
+    std::optional<TimedSocket> stream;
     tcp::endpoint endpoint;
+    beast::flat_buffer buffer;  // what was read from it (empty between requests; kept for its storage)
   };
 
   // A request outstanding on a target for as long as this lives.
@@ -558,22 +708,32 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     ~Outstanding() { clear(); }
   };
 
-  static std::string choose_group(const json& action) {
-    const json& fc = action.contains("ForwardConfig") ? action["ForwardConfig"] : json::object();
-    const json& groups = fc.contains("TargetGroups") ? fc["TargetGroups"] : json::array();
-    if (groups.empty()) return action.value("TargetGroupArn", "");
-    if (groups.size() == 1) return groups[0].value("TargetGroupArn", "");
+  // The group a forward action sends this request to (a reference into the action's JSON).
+  static const std::string& choose_group(const json& action) {
+    static const std::string kNone;
+    auto arn = [](const json& o) -> const std::string& {
+      auto it = o.find("TargetGroupArn");
+      return it != o.end() && it->is_string() ? it->get_ref<const std::string&>() : kNone;
+    };
+    auto weight = [](const json& o) { return o.value("Weight", 1); };
+    auto fc = action.find("ForwardConfig");
+    const json* groups = nullptr;
+    if (fc != action.end() && fc->is_object())
+      if (auto g = fc->find("TargetGroups"); g != fc->end() && g->is_array() && !g->empty()) groups = &*g;
+    if (!groups) return arn(action);
+    if (groups->size() == 1) return arn((*groups)[0]);
     int total = 0;
-    for (const auto& g : groups) total += g.value("Weight", 1);
-    if (total <= 0) return groups[0].value("TargetGroupArn", "");
+    for (const auto& g : *groups) total += weight(g);
+    if (total <= 0) return arn((*groups)[0]);
     thread_local std::minstd_rand rng(std::random_device{}());
     int r = static_cast<int>(rng() % static_cast<unsigned>(total));
-    for (const auto& g : groups) {
-      r -= g.value("Weight", 1);
-      if (r < 0) return g.value("TargetGroupArn", "");
+    for (const auto& g : *groups) {
+      r -= weight(g);
+      if (r < 0) return arn(g);
     }
-    return groups[0].value("TargetGroupArn", "");
+    return arn((*groups)[0]);
   }
+
 
   // --- upstream connection pool ---
   // An idle connection is usable when the target has neither closed it nor sent anything unasked.
@@ -584,7 +744,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // Takes an idle connection to `ep` that the target has not closed, rebinding it to `up`'s executor.
-  bool take_idle(const tcp::endpoint& ep, beast::tcp_stream& up) {
+  bool take_idle(const tcp::endpoint& ep, TimedSocket& up) {
     double now = clock().monotonic();
     for (;;) {
       IdleConn c;
@@ -604,7 +764,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  void give_idle(const tcp::endpoint& ep, beast::tcp_stream& up) {
+  void give_idle(const tcp::endpoint& ep, TimedSocket& up) {
     up.expires_never();
     beast::error_code ec;
     int fd = up.socket().release(ec);
@@ -633,7 +793,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // --- HTTP(S) sessions ---
-  asio::awaitable<void> tls_session(beast::tcp_stream s, std::string listener_arn, bool http) {
+  Task<void> tls_session(TimedSocket s, std::string listener_arn, bool http) {
     auto self = shared_from_this();
     std::shared_ptr<ssl::context> ctx;
     {
@@ -641,17 +801,17 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       ctx = tls;
     }
     if (!ctx) co_return;
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(s), *ctx);
+    beast::ssl_stream<TimedSocket> stream(std::move(s), *ctx);
     beast::error_code ec;
     set_timeout(stream, 10);
-    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    co_await stream.async_handshake(ssl::stream_base::server, asio::redirect_error(use_loop, ec));
     if (ec) co_return;
     if (http) co_await session(std::move(stream), listener_arn, true);
     else co_await splice_to_target(stream, listener_arn);
   }
 
   template <class Stream>
-  asio::awaitable<void> session(Stream stream, std::string listener_arn, bool https) {
+  Task<void> session(Stream stream, std::string listener_arn, bool https) {
     auto self = shared_from_this();
     beast::flat_buffer buffer;
     std::unique_ptr<char[]> chunk;
@@ -675,7 +835,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       parser.header_limit(64 * 1024);
       set_timeout(stream, kClientIdle);
       beast::error_code ec;
-      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(use_loop, ec));
       if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
         // Not HTTP ALB can parse (bad syntax, header over 64 KiB): 400, then close.
@@ -740,7 +900,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       }
       res.keep_alive(keep_alive && !stopping);
       set_timeout(stream, kClientIdle);
-      co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_write(stream, res, asio::redirect_error(use_loop, ec));
       if (ec || !res.keep_alive()) break;
     }
     if (cache.stream && cache.stream->socket().is_open()) give_idle(cache.endpoint, *cache.stream);
@@ -749,26 +909,26 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   }
 
   template <class Stream>
-  asio::awaitable<bool> discard(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& p,
+  Task<bool> discard(Stream& stream, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& p,
                                 char* chunk) {
     while (!p.is_done()) {
       p.get().body().data = chunk;
       p.get().body().size = kChunk;
       beast::error_code ec;
       set_timeout(stream, kClientIdle);
-      co_await bhttp::async_read(stream, buffer, p, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read(stream, buffer, p, asio::redirect_error(use_loop, ec));
       if (ec && ec != bhttp::error::need_buffer) co_return false;
     }
     co_return true;
   }
 
   template <class Stream>
-  asio::awaitable<bool> answer(Stream& stream, int status, unsigned version, bool keep_alive) {
+  Task<bool> answer(Stream& stream, int status, unsigned version, bool keep_alive) {
     auto res = error_response(status, version);
     res.keep_alive(keep_alive && !stopping);
     beast::error_code ec;
     set_timeout(stream, kClientIdle);
-    co_await bhttp::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+    co_await bhttp::async_write(stream, res, asio::redirect_error(use_loop, ec));
     co_return !ec && res.keep_alive();
   }
 
@@ -778,7 +938,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
   // connection the target closed meanwhile is replaced by a fresh one. @return 1 when the client
   // connection stays open for another request, 0 to close it, 2 after a websocket splice.
   template <class Stream>
-  asio::awaitable<int> proxy(Stream& client, beast::flat_buffer& cbuf, bhttp::request_parser<bhttp::buffer_body>& parser,
+  Task<int> proxy(Stream& client, beast::flat_buffer& cbuf, bhttp::request_parser<bhttp::buffer_body>& parser,
                              const ListenerSnapshot& snap, const json& action, const std::string& client_ip, bool https,
                              bool keep_alive, char* chunk, UpstreamCache& cache) {
     auto& req = parser.get();
@@ -786,7 +946,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     const bool head = req.method() == bhttp::verb::head;
     const bool upgrade = is_upgrade(req);
     const bool body_pending = !parser.is_done();
-    const std::string group = choose_group(action);
+    const std::string& group = choose_group(action);
     std::string cookie(cookie_value(req[bhttp::field::cookie], "AWSALB"));
     if (cookie.empty()) cookie = cookie_value(req[bhttp::field::cookie], "AWSALBCORS");
     std::string app_cookie(cookie_value(req[bhttp::field::cookie], "AWSALBAPP-0"));
@@ -805,11 +965,11 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     const bool client_keep = keep_alive && !stopping;
     const int timeout = snap.idle_timeout;
 
-    if (!cache.stream) cache.stream.emplace(co_await asio::this_coro::executor);
-    beast::tcp_stream& up = *cache.stream;
+    if (!cache.stream) cache.stream.emplace(deadlines, co_await asio::this_coro::executor);
+    TimedSocket& up = *cache.stream;
     // Whatever happens to this request, a connection left in an unknown state is not used again.
     struct CloseUnlessKept {
-      beast::tcp_stream& s;
+      TimedSocket& s;
       bool keep = false;
       ~CloseUnlessKept() {
         beast::error_code ec;
@@ -819,7 +979,8 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
     Outstanding guard;
     std::optional<Picked> target;
     std::optional<TargetKey> refused;
-    beast::flat_buffer ubuf;
+    beast::flat_buffer& ubuf = cache.buffer;
+    ubuf.clear();
     std::optional<bhttp::response_parser<bhttp::buffer_body>> rp;
     std::optional<bhttp::request_serializer<bhttp::buffer_body>> sr;
     int attempts = 0;
@@ -829,7 +990,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       if (!target) {
         target = pick(group, cookie, app_cookie, refused ? &*refused : nullptr);
         if (!target) co_return co_await answer(client, refused ? 502 : 503, version, client_keep && !body_pending) ? 1 : 0;
-        guard.set(this, target->key);
+        if (target->counted) guard.set(this, target->key);
       }
       beast::error_code ec;
       bool reused = false;
@@ -843,7 +1004,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       cache.endpoint = target->endpoint;
       if (!reused) {
         up.expires_after(seconds(kConnectTimeout));
-        co_await up.async_connect(target->endpoint, asio::redirect_error(use_awaitable, ec));
+        co_await up.async_connect(target->endpoint, asio::redirect_error(use_loop, ec));
         if (ec) {
           up.socket().close(ec);
           // Nothing was sent: another target can take the request (once).
@@ -859,7 +1020,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         sent_continue = true;
         static const std::string k100 = "HTTP/1.1 100 Continue\r\n\r\n";
         set_timeout(client, timeout);
-        co_await asio::async_write(client, asio::buffer(k100), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(client, asio::buffer(k100), asio::redirect_error(use_loop, ec));
         if (ec) co_return 0;
       }
       sr.emplace(req);
@@ -877,7 +1038,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         rp->body_limit(std::numeric_limits<std::uint64_t>::max());
         if (head) rp->skip(true);
         up.expires_after(seconds(timeout));
-        co_await bhttp::async_read_header(up, ubuf, *rp, asio::redirect_error(use_awaitable, ec));
+        co_await bhttp::async_read_header(up, ubuf, *rp, asio::redirect_error(use_loop, ec));
         if (ec) break;
         int status = rp->get().result_int();
         if (status >= 100 && status < 200 && status != 101) continue;
@@ -885,7 +1046,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       if (!got) {
-        if (ec == beast::error::timeout) co_return co_await answer(client, 504, version, false) ? 1 : 0;
+        if (up.timed_out()) co_return co_await answer(client, 504, version, false) ? 1 : 0;
         if (reused && !body_pending && ubuf.size() == 0 &&
             (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)) {
           ubuf.clear();
@@ -905,7 +1066,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
       res.body().more = false;
       beast::error_code ec;
       set_timeout(client, timeout);
-      co_await bhttp::async_write_header(client, rs, asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_write_header(client, rs, asio::redirect_error(use_loop, ec));
       if (ec) co_return 0;
       co_await splice(client, cbuf, up, ubuf, timeout);
       co_return 2;
@@ -950,44 +1111,45 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
 
   // Waits (bounded) for the peer to close the connection, then closes it; a peer that does not close
   // in time gets a reset, so neither way leaves a TIME_WAIT entry on this side.
-  asio::awaitable<void> close_after_peer(tcp::socket s) {
-    beast::tcp_stream st(std::move(s));
+  Task<void> close_after_peer(Socket s) {
+    TimedSocket st(deadlines, std::move(s));
     st.expires_after(seconds(kPeerCloseWait));
     std::array<char, 512> sink;
     beast::error_code ec;
     for (int i = 0; i < 256 && !ec; ++i)
-      co_await st.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+      co_await st.async_read_some(asio::buffer(sink), asio::redirect_error(use_loop, ec));
     beast::error_code ignored;
     if (ec != asio::error::eof) st.socket().set_option(asio::socket_base::linger(true, 0), ignored);
     st.socket().close(ignored);
   }
 
   // --- TCP / TLS listeners: a byte splice to a target of the default action's group ---
-  asio::awaitable<void> tcp_session(beast::tcp_stream stream, std::string listener_arn) {
+  Task<void> tcp_session(TimedSocket stream, std::string listener_arn) {
     auto self = shared_from_this();
     co_await splice_to_target(stream, listener_arn);
   }
 
   template <class Stream>
-  asio::awaitable<void> splice_to_target(Stream& client, const std::string& listener_arn) {
+  Task<void> splice_to_target(Stream& client, const std::string& listener_arn) {
     auto snap = snapshot(listener_arn);
     if (!snap) co_return;
     const json* action = nullptr;
     for (const auto& r : snap->view.rules)
       if (!r.priority && !r.actions.empty()) action = &r.actions[0];
     if (!action || action->value("Type", "") != "forward") co_return;
-    std::string group = choose_group(*action);
-    beast::tcp_stream up(co_await asio::this_coro::executor);
+    const std::string& group = choose_group(*action);
+    TimedSocket up(deadlines, co_await asio::this_coro::executor);
     Outstanding guard;
     std::optional<TargetKey> refused;
     for (int i = 0; i < 2; ++i) {
       auto t = pick(group, "", "", refused ? &*refused : nullptr);
       if (!t) co_return;
-      guard.set(this, t->key);
+      if (t->counted) guard.set(this, t->key);
+      else guard.clear();
       beast::error_code ec;
       if (up.socket().is_open()) up.socket().close(ec);
       up.expires_after(seconds(kConnectTimeout));
-      co_await up.async_connect(t->endpoint, asio::redirect_error(use_awaitable, ec));
+      co_await up.async_connect(t->endpoint, asio::redirect_error(use_loop, ec));
       if (!ec) {
         up.socket().set_option(tcp::no_delay(true), ec);
         beast::flat_buffer a, b;
@@ -1125,6 +1287,7 @@ struct DataPlane::Impl : std::enable_shared_from_this<Impl> {
 void DataPlane::Impl::housekeeping_tick() {
   if (stopping || !housekeeping) return;
   sweep_idle(false);
+  deadlines.sweep(coarse_now());
   housekeeping->expires_after(std::chrono::seconds(1));
   auto self = shared_from_this();
   housekeeping->async_wait([self](const beast::error_code& ec) {

@@ -74,6 +74,8 @@ class Upstream:
                     return
                 if self.path == "/slow":
                     time.sleep(2)
+                if self.path.startswith("/sleep/"):
+                    time.sleep(float(self.path.rsplit("/", 1)[1]))
                 if self.path == "/login":
                     self._reply(200, {"name": outer.name}, [("Set-Cookie", "session=s3cr3t; Path=/")])
                     return
@@ -276,13 +278,18 @@ class AlbDataPlaneTest(EcsdTestCase):
         conn.request("POST", "/upload", body=(piece for _ in range(size // len(piece))), encode_chunked=True,
                      headers={"Transfer-Encoding": "chunked"})
         resp = conn.getresponse()
-        got = json.loads(resp.read())
+        raw = resp.read()
+        self.assertEqual(resp.status, 200, raw[:300])
+        got = json.loads(raw)
         self.assertEqual((got["bytes"], got["sha256"], got["chunked"]), (size, expected, "chunked"))
         self.assertLess(self.rss_peak_kb() - before, 32 << 10, "ecsd's peak RSS grew by less than 32 MiB")
         # ... and with Content-Length.
         body = os.urandom(3 << 20)
         conn.request("POST", "/upload", body=body)
-        got = json.loads(conn.getresponse().read())
+        resp = conn.getresponse()
+        raw = resp.read()
+        self.assertEqual(resp.status, 200, raw[:300])
+        got = json.loads(raw)
         self.assertEqual((got["bytes"], got["sha256"]), (len(body), hashlib.sha256(body).hexdigest()))
 
         # A response whose end is the target closing the connection reaches HTTP/1.1 clients
@@ -329,6 +336,27 @@ class AlbDataPlaneTest(EcsdTestCase):
                       message="60 TIME_WAIT entries on the target's side")
         # ... and none by the listener (health checks may add one or two).
         self.assertLessEqual(time_wait(peer_port=a.port) - before_proxy_side, 5)
+
+    def test_a_target_slower_than_the_idle_timeout_gets_504(self):
+        # The load balancer's idle timeout bounds the wait for a target's response: past it the client
+        # gets ALB's 504 (the data plane checks deadlines once a second, so up to a second late).
+        a = self.upstream("a")
+        lb = self.load_balancer()
+        self.elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+        tg = self.target_group("slow", [a.port])
+        _, port = self.listener(lb, tg)
+        self.wait_healthy(tg, 1)
+        self.assertEqual(self.name_of(port, "/sleep/0.2"), "a")  # a response within the timeout passes
+        started = time.monotonic()
+        status, resp, body = self.get(port, "/sleep/6")
+        elapsed = time.monotonic() - started
+        self.assertEqual(status, 504, body)
+        self.assertIn(b"504 Gateway Time-out", body)
+        self.assertEqual(resp.getheader("Server"), "awselb/2.0")
+        self.assertGreaterEqual(elapsed, 0.9)
+        self.assertLess(elapsed, 4.5, "504 after the 1 s idle timeout, not after the target's 6 s")
+        self.assertEqual(self.name_of(port), "a")  # the listener and the target still serve
 
     def test_malformed_requests_get_400(self):
         a = self.upstream("a")

@@ -259,10 +259,12 @@ class AlbRoutingTest(DockerTestCase):
             Conditions=[{"Field": "path-pattern", "Values": ["/old/*"]}],
             Actions=[{"Type": "redirect", "RedirectConfig": {
                 "Path": "/new/#{path}", "StatusCode": "HTTP_302", "Query": "from=old"}}])
+        # The listener picks up rule changes within a moment; each rule may arrive in a different sync.
         status, _, body = self.wait_for(lambda: (lambda r: r if r[0] == 418 else None)(fetch(self.url("/teapot"))),
                                         timeout=10, message="fixed response rule")
         self.assertEqual(body, "short and stout")
-        status, headers, _ = fetch(self.url("/old/page"))
+        status, headers, _ = self.wait_for(lambda: (lambda r: r if r[0] != 503 else None)(fetch(self.url("/old/page"))),
+                                           timeout=10, message="redirect rule")
         self.assertEqual(status, 302)
         self.assertEqual(headers.get("Location"), f"http://127.0.0.1:{self.port}/new/old/page?from=old")
         # Everything else goes to the default action: the group has no targets, so 503.
