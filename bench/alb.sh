@@ -20,11 +20,20 @@
 #           of CPU, for wrk and for a proxy measured after it alike. Each httpd measurement therefore
 #           first waits (up to 70 s) until fewer than 100 TIME_WAIT entries to the container are left.
 #
+# CPU placement (CPU_MODES, default "shared split"; each (upstream, connections) point is measured in each):
+#   shared  nothing pinned: wrk, the upstream and the proxy share every CPU. On a small machine the proxy
+#           then takes CPU away from wrk and the upstream, so no proxy can keep 80 % of direct there.
+#   split   the proxy gets a CPU of its own, as a real load balancer has hardware of its own: wrk and the
+#           upstream run on CLIENT_CPUS (default: all but the last CPU), the proxy on PROXY_CPUS (default:
+#           the last CPU), for the direct run too, so direct and proxied runs give wrk and the upstream the
+#           same CPUs. Needs 2 CPUs or more; pins with taskset and docker update --cpuset-cpus.
+#
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
 # CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
 # default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
 # with one thread, as ecsd's data plane has one, and keep-alive on both sides), PYTHON (with boto3;
-# default python3). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
+# default python3), ECSD_BIN (the ecsd binary to measure, default $BUILD_DIR/ecsd: to compare two builds back to
+# back). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
 # as a child of this script with its own config, never as a system service. Listens on 127.0.0.1 only;
 # stops everything it started, removes its containers and its temp dir on exit.
 set -euo pipefail
@@ -41,6 +50,18 @@ ECSD_THREADS=${ECSD_THREADS:-2}
 PYTHON=${PYTHON:-python3}
 UPSTREAMS=${UPSTREAMS:-"server app"}
 PEER=${PEER:-haproxy}
+ECSD_BIN=${ECSD_BIN:-$BUILD_DIR/ecsd}
+CPU_MODES=${CPU_MODES:-"shared split"}
+ALL_CPUS="0-$(($(nproc) - 1))"
+PROXY_CPUS=${PROXY_CPUS:-$(($(nproc) - 1))}
+CLIENT_CPUS=${CLIENT_CPUS:-"0-$(($(nproc) - 2))"}
+for m in $CPU_MODES; do
+  case $m in
+    shared) ;;
+    split) (($(nproc) >= 2)) || { echo "CPU_MODES=split needs 2 CPUs or more" >&2; exit 2; } ;;
+    *) echo "unknown CPU mode $m (shared or split)" >&2; exit 2 ;;
+  esac
+done
 
 PIDS=()
 CONTAINERS=()
@@ -83,7 +104,8 @@ UP_PORT=$(free_port)
 API_PORT=$(free_port)
 "$BUILD_DIR/bench/alb_upstream" --port "$UP_PORT" --body-size "$BODY_SIZE" >"$TMP/upstream.log" 2>&1 &
 PIDS+=($!)
-"$BUILD_DIR/ecsd" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
+UPSTREAM_PID=$!
+"$ECSD_BIN" --port "$API_PORT" --data-dir "$TMP/data" --no-scheduler --log-level warn \
   --threads "$ECSD_THREADS" --registry-port 0 >"$TMP/ecsd.log" 2>&1 &
 PIDS+=($!)
 ECSD_PID=$!
@@ -193,13 +215,23 @@ drain_time_wait() {
 # cpu_ticks PID: user + system CPU time of the process (all threads), in clock ticks
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# place MODE: pins wrk (through WRK_CPUS), the upstreams and the proxies for CPU mode MODE
+place() {
+  local client=$ALL_CPUS proxy=$ALL_CPUS pid c
+  if [[ $1 == split ]]; then client=$CLIENT_CPUS proxy=$PROXY_CPUS; fi
+  WRK_CPUS=$client
+  taskset -a -p -c "$client" "$UPSTREAM_PID" >/dev/null
+  for c in "${CONTAINERS[@]}"; do docker update --cpuset-cpus "$client" "$c" >/dev/null; done
+  for pid in "$ECSD_PID" ${HAPROXY_PID:-}; do taskset -a -p -c "$proxy" "$pid" >/dev/null; done
+}
+
 # wrk_run CONNECTIONS URL [PID]: prints "rps p50_us p99_us cpu_us_per_request errors"; the CPU figure is
 # the process PID's CPU time during the measured run divided by the requests it served ("-" without PID)
 wrk_run() {
   local t0=0 t1=0
-  wrk -t"$WRK_THREADS" -c"$1" -d"${WARMUP}s" "$2" >/dev/null
+  taskset -c "$WRK_CPUS" wrk -t"$WRK_THREADS" -c"$1" -d"${WARMUP}s" "$2" >/dev/null
   [[ -n ${3:-} ]] && t0=$(cpu_ticks "$3")
-  wrk -t"$WRK_THREADS" -c"$1" -d"${DURATION}s" --latency "$2" >"$TMP/wrk.out"
+  taskset -c "$WRK_CPUS" wrk -t"$WRK_THREADS" -c"$1" -d"${DURATION}s" --latency "$2" >"$TMP/wrk.out"
   [[ -n ${3:-} ]] && t1=$(cpu_ticks "$3")
   awk -v ticks=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v pid="${3:-}" '
     function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return (v + 0) * 1000; if (v ~ /s$/) return (v + 0) * 1e6; return v }
@@ -213,30 +245,34 @@ wrk_run() {
 }
 
 echo "ALB data plane: wrk -t$WRK_THREADS, ${DURATION}s per run, ${BODY_SIZE}-byte responses, ecsd --threads $ECSD_THREADS, peer $PEER, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-8s %-5s %-14s %10s %9s %9s %9s %11s %11s %12s\n" "upstream" "conns" "path" "req/s" "p50 ms" "p99 ms" "ratio" "added p50" "added p99" "proxy CPU/req"
-report() {  # report NAME CONNS LABEL RPS P50 P99 CPU [DIRECT_RPS DIRECT_P50 DIRECT_P99]
-  awk -v n="$1" -v c="$2" -v l="$3" -v rps="$4" -v p50="$5" -v p99="$6" -v cpu="$7" -v drps="${8:-}" -v dp50="${9:-}" -v dp99="${10:-}" 'BEGIN {
-    if (drps == "") printf "%-8s %-5s %-14s %10.0f %9.3f %9.3f\n", n, c, l, rps, p50 / 1000, p99 / 1000
-    else printf "%-8s %-5s %-14s %10.0f %9.3f %9.3f %8.1f %% %+10.3f %+10.3f %9s us\n", n, c, l, rps, p50 / 1000, p99 / 1000,
+echo "CPU modes: $CPU_MODES (split: wrk and upstream on CPUs $CLIENT_CPUS, the proxy on CPUs $PROXY_CPUS)"
+printf "%-8s %-5s %-6s %-14s %10s %9s %9s %9s %11s %11s %12s\n" "upstream" "conns" "cpus" "path" "req/s" "p50 ms" "p99 ms" "ratio" "added p50" "added p99" "proxy CPU/req"
+report() {  # report NAME CONNS LABEL RPS P50 P99 CPU [DIRECT_RPS DIRECT_P50 DIRECT_P99]; MODE is the CPU mode
+  awk -v n="$1" -v c="$2" -v m="$MODE" -v l="$3" -v rps="$4" -v p50="$5" -v p99="$6" -v cpu="$7" -v drps="${8:-}" -v dp50="${9:-}" -v dp99="${10:-}" 'BEGIN {
+    if (drps == "") printf "%-8s %-5s %-6s %-14s %10.0f %9.3f %9.3f\n", n, c, m, l, rps, p50 / 1000, p99 / 1000
+    else printf "%-8s %-5s %-6s %-14s %10.0f %9.3f %9.3f %8.1f %% %+10.3f %+10.3f %9s us\n", n, c, m, l, rps, p50 / 1000, p99 / 1000,
       100 * rps / drps, (p50 - dp50) / 1000, (p99 - dp99) / 1000, cpu
   }'
 }
 for t in "${TARGETS[@]}"; do
   read -r NAME HOST PORT LISTEN_PORT PEER_PORT <<<"$t"
   for c in $CONNECTIONS; do
-    [[ $NAME == httpd ]] && drain_time_wait "$HOST"
-    read -r D_RPS D_P50 D_P99 _ D_ERR < <(wrk_run "$c" "http://$HOST:$PORT/")
-    [[ $NAME == httpd ]] && drain_time_wait "$HOST"
-    read -r L_RPS L_P50 L_P99 L_CPU L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/" "$ECSD_PID")
-    report "$NAME" "$c" "direct" "$D_RPS" "$D_P50" "$D_P99" -
-    report "$NAME" "$c" "ecsd listener" "$L_RPS" "$L_P50" "$L_P99" "$L_CPU" "$D_RPS" "$D_P50" "$D_P99"
-    [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
-    if [[ $PEER == haproxy ]]; then
+    for MODE in $CPU_MODES; do
+      place "$MODE"
       [[ $NAME == httpd ]] && drain_time_wait "$HOST"
-      read -r H_RPS H_P50 H_P99 H_CPU H_ERR < <(wrk_run "$c" "http://127.0.0.1:$PEER_PORT/" "$HAPROXY_PID")
-      report "$NAME" "$c" "haproxy" "$H_RPS" "$H_P50" "$H_P99" "$H_CPU" "$D_RPS" "$D_P50" "$D_P99"
-      [[ $H_ERR == none ]] || echo "errors: haproxy: $H_ERR"
-    fi
+      read -r D_RPS D_P50 D_P99 _ D_ERR < <(wrk_run "$c" "http://$HOST:$PORT/")
+      [[ $NAME == httpd ]] && drain_time_wait "$HOST"
+      read -r L_RPS L_P50 L_P99 L_CPU L_ERR < <(wrk_run "$c" "http://127.0.0.1:$LISTEN_PORT/" "$ECSD_PID")
+      report "$NAME" "$c" "direct" "$D_RPS" "$D_P50" "$D_P99" -
+      report "$NAME" "$c" "ecsd listener" "$L_RPS" "$L_P50" "$L_P99" "$L_CPU" "$D_RPS" "$D_P50" "$D_P99"
+      [[ $D_ERR == none && $L_ERR == none ]] || echo "errors: direct: $D_ERR; listener: $L_ERR"
+      if [[ $PEER == haproxy ]]; then
+        [[ $NAME == httpd ]] && drain_time_wait "$HOST"
+        read -r H_RPS H_P50 H_P99 H_CPU H_ERR < <(wrk_run "$c" "http://127.0.0.1:$PEER_PORT/" "$HAPROXY_PID")
+        report "$NAME" "$c" "haproxy" "$H_RPS" "$H_P50" "$H_P99" "$H_CPU" "$D_RPS" "$D_P50" "$D_P99"
+        [[ $H_ERR == none ]] || echo "errors: haproxy: $H_ERR"
+      fi
+    done
   done
 done
 echo "ratio = req/s through the proxy / req/s direct (target >= 80 %); added = proxy minus direct (target p99 < 1 ms);"
