@@ -29,7 +29,7 @@
 #           same CPUs. Needs 2 CPUs or more; pins with taskset and docker update --cpuset-cpus.
 #
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
-# CONNECTIONS (wrk -c values, default "1 32"), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
+# CONNECTIONS (wrk -c values, default "1 10 32"; 10 is wrk's own default), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
 # default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
 # with one thread, as ecsd's data plane has one, and keep-alive on both sides), PYTHON (with boto3;
 # default python3), ECSD_BIN (the ecsd binary to measure, default $BUILD_DIR/ecsd: to compare two builds back to
@@ -43,7 +43,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
-CONNECTIONS=${CONNECTIONS:-"1 32"}
+CONNECTIONS=${CONNECTIONS:-"1 10 32"}
 WRK_THREADS=${WRK_THREADS:-1}
 BODY_SIZE=${BODY_SIZE:-64}
 ECSD_THREADS=${ECSD_THREADS:-2}
