@@ -3,8 +3,8 @@
 # that same upstream, and (PEER=haproxy) through HAProxy configured the same way, in one run. Prints the
 # throughput ratio and the latency each proxy adds (p50, p99). Asserts nothing.
 #
-#   bench/alb.sh                                   # ~1.5 min
-#   DURATION=20 CONNECTIONS="1 8 32" UPSTREAMS=app bench/alb.sh
+#   bench/alb.sh                                   # ~7 min
+#   DURATION=20 CONNECTIONS="1 8 32" UPSTREAMS=app CPU_MODES=split bench/alb.sh
 #
 # Upstreams (UPSTREAMS, default "server app"; add httpd by naming it), each with its own target group and
 # listener:
@@ -29,11 +29,11 @@
 #           same CPUs. Needs 2 CPUs or more; pins with taskset and docker update --cpuset-cpus.
 #
 # Environment: BUILD_DIR (default build), DURATION (s per run, default 10), WARMUP (s, default 2),
-# CONNECTIONS (wrk -c values, default "1 10 32"; 10 is wrk's own default), WRK_THREADS (wrk -t, default 1), BODY_SIZE (response bytes,
-# default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
+# CONNECTIONS (wrk -c values, default "1 10 32"; 10 is wrk's own default), WRK_THREADS (wrk -t, default 1),
+# BODY_SIZE (response bytes, default 64), ECSD_THREADS (ecsd --threads, default 2), PEER (haproxy or none, default haproxy: HAProxy
 # with one thread, as ecsd's data plane has one, and keep-alive on both sides), PYTHON (with boto3;
-# default python3), ECSD_BIN (the ecsd binary to measure, default $BUILD_DIR/ecsd: to compare two builds back to
-# back). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
+# default python3), ECSD_BIN (the ecsd binary to measure, default $BUILD_DIR/ecsd: to compare two builds
+# back to back). Installs the Debian packages wrk and haproxy (apt-get) only when missing; HAProxy runs
 # as a child of this script with its own config, never as a system service. Listens on 127.0.0.1 only;
 # stops everything it started, removes its containers and its temp dir on exit.
 set -euo pipefail
